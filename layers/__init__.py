@@ -1,0 +1,1 @@
+"""layers: the project catalogue and sensor layers (no web imports)."""

@@ -1,0 +1,200 @@
+"""``convert(source, out_dir, options) -> Report``: a map export to a 3D Tiles tileset.
+
+The output is written into a staging folder beside ``out_dir`` and moved into place only
+when complete, so a failed conversion never leaves a half-written tileset behind.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import uuid
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import georef, readers
+from .errors import CRSMissing, InputError
+from .gltf import TileMesh, write_glb
+from .metadata import build_schema
+from .model import Feature
+from .options import ConvertOptions
+from .tiling import Node, build_tree, feature_cost
+from .tileset import tileset_json
+
+REPORT_NAME = "report.json"
+_CHUNK = 1_000_000  # vertices per pyproj call
+
+
+@dataclass
+class Report:
+    """What a conversion did and decided; written to ``report.json`` beside the tileset."""
+
+    source: str
+    format: str
+    crs: str
+    crs_from: str  # "file" or "option"
+    axis_order: str
+    axis_note: str
+    height_method: str
+    height_note: str
+    feature_count: int
+    object_count: int
+    triangle_count: int
+    types: dict[str, int]
+    lods: dict[str, int]
+    tile_count: int
+    bytes_total: int
+    bytes_max_tile: int
+    extent: list[float]  # lon/lat west, south, east, north
+    height_range: list[float]  # ellipsoidal metres
+    origin: list[float]  # lon, lat, h of the local frame
+    properties: list[dict[str, str]]
+    warnings: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    created: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def load(cls, path: Path) -> Report:
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def convert(source: Path | str, out_dir: Path | str,
+            options: ConvertOptions | None = None) -> Report:
+    """Convert ``source`` into a standalone tileset at ``out_dir`` (replaced atomically)."""
+    options = options or ConvertOptions()
+    source, out_dir = Path(source), Path(out_dir).resolve()
+    started = time.perf_counter()
+    if not source.is_file():
+        raise InputError("no such file", source=str(source))
+    _check_out_dir(out_dir)
+    data = readers.read(source, options)
+    crs_text, crs_from = (options.crs, "option") if options.crs else (data.crs_text, "file")
+    if not crs_text:
+        raise CRSMissing("the file declares no CRS (metadata.referenceSystem): pass one with "
+                         "--crs EPSG:<code>", source=source.name)
+    crs = georef.parse_crs(crs_text)
+    policy = georef.height_policy(crs)
+    positions = np.concatenate([f.mesh.positions for f in data.features])
+    axes = georef.choose_axis_order(crs, positions, options.axis_order, source.name)
+    llh = _geodetic(crs, positions, axes.order)
+    del positions
+    lon, lat, h = llh[:, 0], llh[:, 1], llh[:, 2]
+    extent = [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())]
+    frame = georef.LocalFrame((extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2,
+                              float(h.min()))
+    enu = _to_enu(frame, llh)
+    del llh
+    staging = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:12]}"
+    try:
+        tiles = _write_tiles(data.features, enu, frame, staging, options)
+        warnings = list(data.warnings)
+        if "outside the area" in axes.note:
+            warnings.append(axes.note)
+        if policy.method == "as-ellipsoidal":
+            warnings.append(policy.note)
+        report = Report(
+            source=source.name, format=data.format, crs=georef.crs_label(crs),
+            crs_from=crs_from, axis_order=axes.order, axis_note=axes.note,
+            height_method=policy.method, height_note=policy.note,
+            feature_count=len(data.features), object_count=data.object_count,
+            triangle_count=sum(f.mesh.triangle_count for f in data.features),
+            types=dict(Counter(f.type for f in data.features)), lods=data.lods,
+            tile_count=len(tiles.sizes), bytes_total=sum(tiles.sizes),
+            bytes_max_tile=max(tiles.sizes), extent=[round(v, 7) for v in extent],
+            height_range=[round(float(h.min()), 3), round(float(h.max()), 3)],
+            origin=[round(frame.lon, 9), round(frame.lat, 9), round(frame.height, 3)],
+            properties=tiles.properties, warnings=warnings,
+            skipped=[{"object_id": s.object_id, "reason": s.reason} for s in data.skipped],
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        report.seconds = round(time.perf_counter() - started, 3)
+        (staging / REPORT_NAME).write_text(json.dumps(report.to_json(), ensure_ascii=False,
+                                                      indent=1), encoding="utf-8")
+        _move_into_place(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return report
+
+
+@dataclass
+class _Tiles:
+    sizes: list[int]
+    properties: list[dict[str, str]]
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and (not out_dir.is_dir() or (
+            any(out_dir.iterdir()) and not (out_dir / "tileset.json").exists())):
+        raise InputError("the output folder is not empty and holds no tileset: choose an "
+                         "empty or new folder", source=str(out_dir))
+
+
+def _move_into_place(staging: Path, out_dir: Path) -> None:
+    """Swap the finished staging folder in; the old output is removed only after."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:12]}"
+        out_dir.rename(old)
+    staging.rename(out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _geodetic(crs: Any, positions: NDArray[np.float64], order: str) -> NDArray[np.float64]:
+    parts = [georef.to_geodetic(crs, positions[i:i + _CHUNK], order)
+             for i in range(0, positions.shape[0], _CHUNK)]
+    return np.concatenate(parts)
+
+
+def _to_enu(frame: georef.LocalFrame, llh: NDArray[np.float64]) -> NDArray[np.float64]:
+    parts = [frame.ecef_to_enu(georef.geodetic_to_ecef(llh[i:i + _CHUNK]))
+             for i in range(0, llh.shape[0], _CHUNK)]
+    return np.concatenate(parts)
+
+
+def _write_tiles(features: list[Feature], enu: NDArray[np.float64], frame: georef.LocalFrame,
+                 staging: Path, options: ConvertOptions) -> _Tiles:
+    counts = np.array([f.mesh.positions.shape[0] for f in features], dtype=np.int64)
+    tri_counts = np.array([f.mesh.triangle_count for f in features], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    lo = np.minimum.reduceat(enu, starts, axis=0)
+    hi = np.maximum.reduceat(enu, starts, axis=0)
+    tree = build_tree(lo, hi, feature_cost(counts, tri_counts),
+                      max_bytes=options.max_tile_bytes, max_features=options.max_features_per_tile)
+    schema = build_schema(features)
+    (staging / "tiles").mkdir(parents=True)
+    contents: dict[str, str] = {}
+    sizes: list[int] = []
+    for node in tree.walk():
+        if node.is_leaf:
+            uri = f"tiles/{node.address}.glb"
+            size, _ = write_glb(staging / uri, _tile_mesh(node, features, enu, starts, counts),
+                                schema)
+            contents[node.address] = uri
+            sizes.append(size)
+    doc = tileset_json(tree, frame, contents)
+    (staging / "tileset.json").write_text(json.dumps(doc, allow_nan=False), encoding="utf-8")
+    return _Tiles(sizes, [p.to_json() for p in schema.properties])
+
+
+def _tile_mesh(node: Node, features: list[Feature], enu: NDArray[np.float64],
+               starts: NDArray[np.int64], counts: NDArray[np.int64]) -> TileMesh:
+    chosen = [features[i] for i in node.features]
+    pos = [enu[starts[i]:starts[i] + counts[i]] for i in node.features]
+    offsets = np.concatenate([[0], np.cumsum([p.shape[0] for p in pos])[:-1]]).astype(np.int64)
+    tris = np.concatenate([f.mesh.triangles + o for f, o in zip(chosen, offsets, strict=True)])
+    surfaces = np.concatenate([f.mesh.surfaces for f in chosen])
+    owner = np.repeat(np.arange(len(chosen), dtype=np.int64), [p.shape[0] for p in pos])
+    return TileMesh(np.concatenate(pos), tris, surfaces, owner, chosen)

@@ -1,0 +1,105 @@
+"""The in-memory model every reader produces and every writer consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: Semantic surface classes (CityGML/CityJSON names). Index 0 means "no semantics".
+SURFACE_TYPES: tuple[str, ...] = (
+    "",
+    "RoofSurface",
+    "WallSurface",
+    "GroundSurface",
+    "ClosureSurface",
+    "OuterCeilingSurface",
+    "OuterFloorSurface",
+    "Window",
+    "Door",
+    "InteriorWallSurface",
+    "CeilingSurface",
+    "FloorSurface",
+    "WaterSurface",
+    "WaterGroundSurface",
+    "WaterClosureSurface",
+    "TrafficArea",
+    "AuxiliaryTrafficArea",
+    "TransportationMarking",
+    "TransportationHole",
+)
+SURFACE_INDEX = {name: i for i, name in enumerate(SURFACE_TYPES)}
+
+
+def surface_index(name: str | None) -> int:
+    """Index of a semantic surface type; unknown or extension types map to 0."""
+    if not name:
+        return 0
+    return SURFACE_INDEX.get(name, 0)
+
+
+@dataclass
+class Mesh:
+    """A triangle mesh in source CRS coordinates.
+
+    ``positions`` (n, 3) float64; ``triangles`` (m, 3) int64 indices into ``positions``;
+    ``surfaces`` (m,) int16 semantic class per triangle (see :data:`SURFACE_TYPES`).
+    Vertices are not shared between polygons, so each polygon keeps a flat normal.
+    """
+
+    positions: NDArray[np.float64]
+    triangles: NDArray[np.int64]
+    surfaces: NDArray[np.int16]
+
+    @classmethod
+    def empty(cls) -> Mesh:
+        return cls(np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64), np.zeros(0, dtype=np.int16))
+
+    @property
+    def triangle_count(self) -> int:
+        return int(self.triangles.shape[0])
+
+    @classmethod
+    def concat(cls, meshes: list[Mesh]) -> Mesh:
+        meshes = [m for m in meshes if m.triangle_count]
+        if not meshes:
+            return cls.empty()
+        offsets = np.cumsum([0] + [m.positions.shape[0] for m in meshes[:-1]])
+        return cls(
+            np.concatenate([m.positions for m in meshes]),
+            np.concatenate([m.triangles + o for m, o in zip(meshes, offsets, strict=True)]),
+            np.concatenate([m.surfaces for m in meshes]),
+        )
+
+
+@dataclass
+class Feature:
+    """One pickable object: a city object with geometry, its id, type and attributes."""
+
+    id: str
+    type: str
+    mesh: Mesh
+    attributes: dict[str, Any] = field(default_factory=dict)
+    parent_id: str | None = None
+    lod: str | None = None
+
+
+@dataclass
+class Skipped:
+    object_id: str
+    reason: str
+
+
+@dataclass
+class SourceData:
+    """What a reader returns: features in source coordinates plus what it noticed."""
+
+    features: list[Feature]
+    crs_text: str | None
+    format: str
+    warnings: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    object_count: int = 0
+    lods: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,474 @@
+"""CityJSON 1.0, 1.1, 2.0 and CityJSONSeq (``.city.jsonl``).
+
+Spec: https://www.cityjson.org/specs/2.0.1/ and https://www.cityjson.org/cityjsonseq/.
+Every object with geometry becomes a :class:`~tiles.model.Feature` carrying its id, type,
+parent id, chosen LoD and attributes (its own, plus those of its parents that it does not
+override, so clicking a BuildingPart shows the Building's attributes too).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+from numpy.typing import NDArray
+
+from ..errors import (
+    AppearanceIndexError,
+    EmptyInput,
+    InputError,
+    InvalidGeometry,
+    InvalidJSON,
+    InvalidTransform,
+    NonFiniteCoordinate,
+    UnresolvedFeature,
+    UnsupportedFormat,
+    VertexIndexError,
+)
+from ..model import Feature, Mesh, Skipped, SourceData, surface_index
+from ..options import ConvertOptions
+from ..triangulate import triangulate
+
+VERSIONS = ("1.0", "1.1", "2.0")
+_SURFACE_TYPES = ("MultiSurface", "CompositeSurface", "Solid", "MultiSolid", "CompositeSolid")
+_NON_MESH_TYPES = ("MultiPoint", "MultiLineString")
+_STANDARD_MEMBERS = {"type", "geometry", "attributes", "children", "parents",
+                     "geographicalExtent", "children_roles"}
+
+
+def read(path: Path, options: ConvertOptions) -> SourceData:
+    """Read a CityJSON file or a CityJSONSeq stream."""
+    name = path.name
+    raw = path.read_bytes()
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        doc = None
+    if isinstance(doc, dict):
+        if doc.get("type") == "CityJSONFeature":
+            _check_feature_root(doc, "line 1", name)
+            raise InputError("a CityJSONFeature needs the CityJSON header object on the line "
+                             "before it (CityJSONSeq)", source=name, object_id=doc.get("id"))
+        return _read_document(doc, name, options)
+    return _read_sequence(raw, name, options)
+
+
+def _read_document(doc: dict[str, Any], name: str, options: ConvertOptions) -> SourceData:
+    reader = _Reader(name, doc, options)
+    cos = doc.get("CityObjects")
+    if not isinstance(cos, dict):
+        raise InputError("'CityObjects' is missing or not an object", source=name)
+    verts = reader.vertices(doc.get("vertices"), where="vertices")
+    reader.add_objects(cos, verts)
+    return reader.finish()
+
+
+def _read_sequence(raw: bytes, name: str, options: ConvertOptions) -> SourceData:
+    lines = [(i + 1, ln) for i, ln in enumerate(raw.splitlines()) if ln.strip()]
+    if not lines:
+        raise EmptyInput("the file is empty", source=name)
+    try:
+        header = orjson.loads(lines[0][1])
+    except orjson.JSONDecodeError as exc:
+        raise InvalidJSON(f"line {lines[0][0]}: not valid JSON ({exc})", source=name) from None
+    if not isinstance(header, dict) or header.get("type") != "CityJSON":
+        raise InputError("the first line of a CityJSONSeq must be a CityJSON header "
+                         "object with \"type\": \"CityJSON\"", source=name)
+    reader = _Reader(name, header, options)
+    for lineno, line in lines[1:]:
+        try:
+            feature = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidJSON(f"line {lineno}: not valid JSON ({exc})", source=name) from None
+        reader.add_feature(feature, lineno)
+    return reader.finish()
+
+
+class _Reader:
+    """State shared by the document and the sequence forms."""
+
+    def __init__(self, name: str, header: dict[str, Any], options: ConvertOptions) -> None:
+        self.name = name
+        self.options = options
+        if header.get("type") not in ("CityJSON", None) or ("type" not in header
+                                                            and "version" in header):
+            raise InputError('the root object has no "type": "CityJSON" member', source=name)
+        version = str(header.get("version", ""))
+        if version[:3] not in VERSIONS:
+            raise UnsupportedFormat(f"CityJSON version {version or '(missing)'!r} is not "
+                                    f"supported (supported: {', '.join(VERSIONS)})", source=name)
+        self.version = version
+        self.warnings: list[str] = []
+        self.scale, self.translate = self._transform(header.get("transform"), version)
+        metadata = header.get("metadata") or {}
+        crs = metadata.get("referenceSystem") if isinstance(metadata, dict) else None
+        if isinstance(crs, dict):  # 1.0 allowed an object in some exporters
+            crs = crs.get("name") or crs.get("href")
+        self.crs_text = crs if isinstance(crs, str) and crs.strip() else None
+        self.features: list[Feature] = []
+        self.skipped: list[Skipped] = []
+        self.lods: Counter[str] = Counter()
+        self.object_count = 0
+        self.degenerate = 0
+        self.non_mesh = 0
+        self.represented_by_parts = 0
+        app = header.get("appearance") or {}
+        self.n_materials = len(app.get("materials") or [])
+        self.n_textures = len(app.get("textures") or [])
+        self.n_tex_vertices = len(app.get("vertices-texture") or [])
+        templates = header.get("geometry-templates") or {}
+        self.templates: list[dict[str, Any]] = list(templates.get("templates") or [])
+        self.template_vertices = self._array(templates.get("vertices-templates") or [],
+                                             "geometry-templates.vertices-templates")
+
+    # -- header ---------------------------------------------------------------------
+    def _transform(self, tr: Any, version: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        if tr is None:
+            if version[:3] in ("1.1", "2.0"):
+                self.warnings.append(f"CityJSON {version} requires 'transform'; vertices "
+                                     "were read as real coordinates")
+            return np.ones(3), np.zeros(3)
+        try:
+            scale = np.asarray(tr["scale"], dtype=np.float64)
+            translate = np.asarray(tr["translate"], dtype=np.float64)
+        except (KeyError, TypeError, ValueError):
+            raise InvalidTransform("'transform' needs 'scale' and 'translate', three numbers "
+                                   "each", source=self.name) from None
+        if scale.shape != (3,) or translate.shape != (3,):
+            raise InvalidTransform("'transform.scale' and 'transform.translate' must have "
+                                   "three numbers each", source=self.name)
+        if not (np.isfinite(scale).all() and np.isfinite(translate).all()):
+            raise InvalidTransform("'transform' holds a non-finite number", source=self.name)
+        if (scale <= 0).any():
+            raise InvalidTransform(f"'transform.scale' must be positive, got {scale.tolist()}",
+                                   source=self.name)
+        return scale, translate
+
+    def _array(self, values: Any, where: str) -> NDArray[np.float64]:
+        if not values:
+            return np.zeros((0, 3))
+        try:
+            arr = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputError(f"'{where}' must be a list of [x, y, z] numbers",
+                             source=self.name) from None
+        if arr.ndim != 2 or arr.shape[1] != 3:
+            raise InputError(f"'{where}' must be a list of [x, y, z] numbers", source=self.name)
+        return arr
+
+    def vertices(self, values: Any, where: str) -> NDArray[np.float64]:
+        arr = self._array(values, where)
+        return arr * self.scale + self.translate
+
+    # -- objects ------------------------------------------------------------------------
+    def add_feature(self, feature: Any, lineno: int) -> None:
+        where = f"line {lineno}"
+        if not isinstance(feature, dict) or feature.get("type") != "CityJSONFeature":
+            raise InputError(f"{where}: expected a CityJSONFeature object", source=self.name)
+        cos = feature.get("CityObjects")
+        if not isinstance(cos, dict):
+            raise InputError(f"{where}: 'CityObjects' is missing", source=self.name,
+                             object_id=feature.get("id"))
+        _check_feature_root(feature, where, self.name)
+        verts = self.vertices(feature.get("vertices"), f"{where} vertices")
+        self.add_objects(cos, verts)
+
+    def add_objects(self, cos: dict[str, Any], verts: NDArray[np.float64]) -> None:
+        for oid, obj in cos.items():
+            if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
+                raise InputError("the city object has no 'type'", source=self.name,
+                                 object_id=oid)
+        inherited = _Inheritance(cos)
+        chosen_by_id = {oid: self._choose_lod(oid, obj.get("geometry") or [])
+                        for oid, obj in cos.items()}
+        for oid, obj in cos.items():
+            self.object_count += 1
+            chosen = chosen_by_id[oid]
+            if not chosen:
+                continue
+            lod = _lod_key(self._lod_of(chosen[0]))
+            finer = [c for c in obj.get("children") or []
+                     if chosen_by_id.get(c) and _lod_key(self._lod_of(chosen_by_id[c][0])) > lod]
+            if finer:
+                self.represented_by_parts += 1
+                continue
+            meshes = [self._geometry(oid, g, verts) for g in chosen]
+            mesh = Mesh.concat(meshes)
+            if mesh.triangle_count == 0:
+                self.skipped.append(Skipped(oid, "no surface with an area at the chosen LoD"))
+                continue
+            if not np.isfinite(mesh.positions).all():
+                raise NonFiniteCoordinate("a vertex has a non-finite coordinate (NaN or "
+                                          "infinity)", source=self.name, object_id=oid)
+            lod_text = self._lod_of(chosen[0])
+            self.lods[lod_text] += 1
+            parents = obj.get("parents") or []
+            self.features.append(Feature(
+                id=oid, type=obj["type"], mesh=mesh, attributes=inherited.attributes(oid),
+                parent_id=str(parents[0]) if parents else None, lod=lod_text))
+
+    def _choose_lod(self, oid: str, geoms: Any) -> list[dict[str, Any]]:
+        if not isinstance(geoms, list):
+            raise InvalidGeometry("'geometry' must be a list", source=self.name, object_id=oid)
+        usable = []
+        for g in geoms:
+            if not isinstance(g, dict) or "type" not in g:
+                raise InvalidGeometry("a geometry has no 'type'", source=self.name, object_id=oid)
+            gtype = g["type"]
+            if gtype in _NON_MESH_TYPES:
+                self.non_mesh += 1
+                continue
+            if gtype != "GeometryInstance" and gtype not in _SURFACE_TYPES:
+                raise InvalidGeometry(f"unknown geometry type {gtype!r}", source=self.name,
+                                      object_id=oid)
+            usable.append(g)
+        if not usable:
+            return []
+        lods = sorted({_lod_key(self._lod_of(g)) for g in usable})
+        want = self.options.lod
+        if want is None:
+            pick = lods[-1]
+        else:
+            key = _lod_key(want)
+            below = [lod for lod in lods if lod <= key]
+            pick = below[-1] if below else lods[0]
+        return [g for g in usable if _lod_key(self._lod_of(g)) == pick]
+
+    def _lod_of(self, g: dict[str, Any]) -> str:
+        if g["type"] == "GeometryInstance":
+            t = g.get("template")
+            if isinstance(t, int) and 0 <= t < len(self.templates):
+                return _lod_str(self.templates[t])
+        return _lod_str(g)
+
+    def _geometry(self, oid: str, g: dict[str, Any], verts: NDArray[np.float64]) -> Mesh:
+        if g["type"] == "GeometryInstance":
+            return self._instance(oid, g, verts)
+        self._check_appearance(oid, g)
+        surfaces = _semantic_types(g)
+        polys = []
+        simple: list[list[int]] = []
+        simple_sem: list[int | None] = []
+        for rings, sem in _surfaces(oid, g, self.name):
+            if len(rings) == 1 and isinstance(rings[0], list):
+                ring = rings[0]
+                if len(ring) == 4 and ring[0] == ring[3]:
+                    ring = ring[:3]
+                if len(ring) == 3:
+                    simple.append(ring)
+                    simple_sem.append(sem)
+                    continue
+            pts = [_take(verts, ring, oid, self.name) for ring in rings]
+            tri = triangulate(pts)
+            if tri is None:
+                self.degenerate += 1
+                continue
+            sidx = surface_index(surfaces[sem]) if sem is not None and 0 <= sem < len(surfaces) else 0
+            polys.append(Mesh(tri[0], tri[1], np.full(tri[1].shape[0], sidx, dtype=np.int16)))
+        if simple:
+            polys.append(self._triangles(oid, simple, simple_sem, surfaces, verts))
+        return Mesh.concat(polys)
+
+    def _triangles(self, oid: str, rings: list[list[int]], sems: list[int | None],
+                   surfaces: list[str | None], verts: NDArray[np.float64]) -> Mesh:
+        """All single-ring triangles of a geometry at once (most of a TIN-like export)."""
+        pos = _take(verts, [i for r in rings for i in r], oid, self.name).reshape(-1, 3, 3)
+        area = np.linalg.norm(np.cross(pos[:, 1] - pos[:, 0], pos[:, 2] - pos[:, 0]), axis=1)
+        keep = area > 1e-12
+        self.degenerate += int((~keep).sum())
+        pos = pos[keep]
+        lookup = np.array([surface_index(t) for t in surfaces] + [0], dtype=np.int16)
+        sem_idx = np.array([s if s is not None and 0 <= s < len(surfaces) else -1
+                            for s in sems], dtype=np.int64)[keep]
+        n = pos.shape[0]
+        return Mesh(pos.reshape(-1, 3), np.arange(n * 3, dtype=np.int64).reshape(-1, 3),
+                    lookup[sem_idx])
+
+    def _instance(self, oid: str, g: dict[str, Any], verts: NDArray[np.float64]) -> Mesh:
+        t = g.get("template")
+        if not isinstance(t, int) or isinstance(t, bool) or not 0 <= t < len(self.templates):
+            raise InvalidGeometry(f"GeometryInstance template {t!r} does not exist "
+                                  f"({len(self.templates)} templates)", source=self.name,
+                                  object_id=oid)
+        ref = _take(verts, g.get("boundaries") or [], oid, self.name)
+        if ref.shape[0] != 1:
+            raise InvalidGeometry("GeometryInstance boundaries must hold one vertex index",
+                                  source=self.name, object_id=oid)
+        try:
+            matrix = np.asarray(g.get("transformationMatrix"), dtype=np.float64).reshape(4, 4)
+        except (TypeError, ValueError):
+            raise InvalidGeometry("GeometryInstance needs a 16-number transformationMatrix",
+                                  source=self.name, object_id=oid) from None
+        mesh = self._geometry(oid, self.templates[t], self.template_vertices)
+        homo = np.column_stack([mesh.positions, np.ones(mesh.positions.shape[0])])
+        mesh.positions = (homo @ matrix.T)[:, :3] + ref[0]
+        return mesh
+
+    def _check_appearance(self, oid: str, g: dict[str, Any]) -> None:
+        for theme, mat in (g.get("material") or {}).items():
+            values = mat.get("values") if isinstance(mat, dict) else None
+            if isinstance(mat, dict) and "value" in mat:
+                values = [mat["value"]]
+            for v in _leaves(values):
+                self._check_index(oid, v, self.n_materials, f"material index (theme {theme!r})")
+        for theme, tex in (g.get("texture") or {}).items():
+            values = tex.get("values") if isinstance(tex, dict) else None
+            for ring in _rings(values):
+                if not ring or ring[0] is None:
+                    continue
+                self._check_index(oid, ring[0], self.n_textures, f"texture index (theme {theme!r})")
+                for uv in ring[1:]:
+                    self._check_index(oid, uv, self.n_tex_vertices,
+                                      f"texture vertex index (theme {theme!r})")
+
+    def _check_index(self, oid: str, v: Any, count: int, what: str) -> None:
+        if v is None:
+            return
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise AppearanceIndexError(f"{what} {v!r} is not an integer", source=self.name,
+                                       object_id=oid)
+        if not 0 <= v < count:
+            raise AppearanceIndexError(f"{what} {v} is out of range (valid: 0 to {count - 1})",
+                                       source=self.name, object_id=oid)
+
+    def finish(self) -> SourceData:
+        if self.degenerate:
+            self.warnings.append(f"{self.degenerate} degenerate polygons (no area) skipped")
+        if self.represented_by_parts:
+            self.warnings.append(f"{self.represented_by_parts} objects drawn by their parts, "
+                                 "which have a finer LoD than their own geometry")
+        if self.non_mesh:
+            self.warnings.append(f"{self.non_mesh} point or line geometries skipped "
+                                 "(only surfaces are tiled)")
+        if not self.features:
+            raise EmptyInput(f"no city object with surface geometry ({self.object_count} "
+                             "objects read)", source=self.name)
+        return SourceData(features=self.features, crs_text=self.crs_text,
+                          format=f"CityJSON {self.version}", warnings=self.warnings,
+                          skipped=self.skipped, object_count=self.object_count,
+                          lods=dict(self.lods))
+
+
+def _check_feature_root(feature: dict[str, Any], where: str, name: str) -> None:
+    cos = feature.get("CityObjects")
+    root = feature.get("id")
+    if not isinstance(cos, dict) or root not in cos:
+        raise UnresolvedFeature(f"{where}: the CityJSONFeature's id {root!r} is not one of "
+                                "its CityObjects", source=name, object_id=str(root))
+
+
+class _Inheritance:
+    """Attributes of an object merged over those of its ancestors."""
+
+    def __init__(self, cos: dict[str, Any]) -> None:
+        self.cos = cos
+        self.memo: dict[str, dict[str, Any]] = {}
+
+    def attributes(self, oid: str, depth: int = 0) -> dict[str, Any]:
+        if oid in self.memo:
+            return self.memo[oid]
+        obj = self.cos.get(oid) or {}
+        merged: dict[str, Any] = {}
+        parents = obj.get("parents") or []
+        if parents and depth < 16 and parents[0] in self.cos:
+            merged.update(self.attributes(parents[0], depth + 1))
+        merged.update({k: v for k, v in obj.items() if k not in _STANDARD_MEMBERS})
+        own = obj.get("attributes")
+        if isinstance(own, dict):
+            merged.update(own)
+        self.memo[oid] = merged
+        return merged
+
+
+def _lod_str(g: dict[str, Any]) -> str:
+    lod = g.get("lod")
+    if lod is None:
+        return "0"
+    if isinstance(lod, float) and lod.is_integer():
+        return str(int(lod))
+    return str(lod)
+
+
+def _lod_key(lod: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in str(lod).split("."))
+    except ValueError:
+        return (0,)
+
+
+def _semantic_types(g: dict[str, Any]) -> list[str | None]:
+    sem = g.get("semantics")
+    if not isinstance(sem, dict):
+        return []
+    return [s.get("type") if isinstance(s, dict) else None for s in sem.get("surfaces") or []]
+
+
+def _pick(values: Any, path: tuple[int, ...]) -> int | None:
+    for i in path:
+        if not isinstance(values, list) or i >= len(values):
+            return None
+        values = values[i]
+    return values if isinstance(values, int) and not isinstance(values, bool) else None
+
+
+def _surfaces(oid: str, g: dict[str, Any], name: str) -> Iterator[tuple[list[Any], int | None]]:
+    """Yield each surface's rings with its semantic index, for every surface type."""
+    b = g.get("boundaries")
+    sem = g.get("semantics")
+    values = sem.get("values") if isinstance(sem, dict) else None
+    depth = {"MultiSurface": 1, "CompositeSurface": 1, "Solid": 2,
+             "MultiSolid": 3, "CompositeSolid": 3}[g["type"]]
+    if not isinstance(b, list):
+        raise InvalidGeometry(f"{g['type']} has no 'boundaries' list", source=name, object_id=oid)
+
+    def walk(node: Any, level: int, path: tuple[int, ...]) -> Iterator[tuple[list[Any], int | None]]:
+        for i, child in enumerate(node):
+            if not isinstance(child, list):
+                raise InvalidGeometry(f"{g['type']} boundaries are nested wrongly",
+                                      source=name, object_id=oid)
+            if level == depth:
+                if child:
+                    yield child, _pick(values, (*path, i))
+            else:
+                yield from walk(child, level + 1, (*path, i))
+
+    yield from walk(b, 1, ())
+
+
+def _take(verts: NDArray[np.float64], ring: Any, oid: str, name: str) -> NDArray[np.float64]:
+    if not isinstance(ring, list) or any(isinstance(i, list) for i in ring):
+        raise InvalidGeometry("a ring must be a list of vertex indices", source=name,
+                              object_id=oid)
+    idx = np.asarray(ring)
+    if idx.size and idx.dtype.kind not in "iu":
+        bad = next(i for i in ring if not isinstance(i, int) or isinstance(i, bool))
+        raise VertexIndexError(f"vertex index {bad!r} is not an integer", source=name,
+                               object_id=oid)
+    if idx.size and (idx.min() < 0 or idx.max() >= verts.shape[0]):
+        bad = int(idx.max()) if idx.max() >= verts.shape[0] else int(idx.min())
+        raise VertexIndexError(f"vertex index {bad} is out of range (the file has "
+                               f"{verts.shape[0]} vertices)", source=name, object_id=oid)
+    return verts[idx]
+
+
+def _leaves(values: Any) -> Iterator[Any]:
+    if isinstance(values, list):
+        for v in values:
+            yield from _leaves(v)
+    else:
+        yield values
+
+
+def _rings(values: Any) -> Iterator[list[Any]]:
+    """Innermost lists of a texture ``values`` tree: ``[texture, uv, uv, ...]``."""
+    if not isinstance(values, list):
+        return
+    if all(not isinstance(v, list) for v in values):
+        yield values
+        return
+    for v in values:
+        yield from _rings(v)

@@ -1,0 +1,3 @@
+"""twin: the application (settings, store, HTTP service, CLI)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,93 @@
+"""``create_app(settings)``: the twin web service."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from tiles.errors import TilesError
+
+from . import __version__
+from .errors import LayerNotFound, TileNotFound, TwinError
+from .routes import api, tiles
+from .settings import Settings
+from .store import InvalidLayerName, Store
+
+# Starlette serves unknown suffixes as text/plain: register the 3D Tiles ones first.
+for _suffix, _type in {".glb": "model/gltf-binary", ".gltf": "model/gltf+json",
+                       ".b3dm": "application/octet-stream", ".pnts": "application/octet-stream",
+                       ".i3dm": "application/octet-stream", ".cmpt": "application/octet-stream",
+                       ".subtree": "application/octet-stream", ".json": "application/json",
+                       ".mjs": "text/javascript", ".js": "text/javascript",
+                       ".wasm": "application/wasm"}.items():
+    mimetypes.add_type(_type, _suffix)
+
+#: One table from library errors to HTTP statuses; routes never translate by hand.
+STATUS_CODES: dict[type[Exception], int] = {
+    LayerNotFound: 404,
+    TileNotFound: 404,
+    InvalidLayerName: 422,
+    TwinError: 400,
+    TilesError: 422,
+}
+
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob:; worker-src 'self' blob:; connect-src 'self' data: blob:; "
+       "font-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'self'")
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        status = next((s for t, s in STATUS_CODES.items() if isinstance(exc, t)), 500)
+        code = getattr(exc, "code", "error")
+        message = getattr(exc, "message", str(exc))
+        return JSONResponse({"code": code, "message": message}, status_code=status)
+
+    for exc_type in STATUS_CODES:
+        app.add_exception_handler(exc_type, handle)
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.headers.get("content-type", "").startswith("text/html"):
+            response.headers.setdefault("Content-Security-Policy", CSP)
+        return response
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(title="twin", version=__version__,
+                  description="A lightweight digital twin for municipalities: 3D city models "
+                  "as OGC 3D Tiles, with a browser viewer.")
+    app.state.settings = settings
+    app.state.store = Store(settings.data_dir)
+    app.state.store.remove_stale_staging()
+    add_exception_handlers(app)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.include_router(api.router)
+    app.include_router(tiles.router)
+
+    viewer_dir: Path = settings.viewer_dir
+    index = viewer_dir / "index.html"
+
+    @app.get("/", include_in_schema=False)
+    def viewer_page() -> FileResponse:
+        if not index.is_file():
+            raise TileNotFound("the viewer is not installed")
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    if viewer_dir.is_dir():
+        app.mount("/viewer", StaticFiles(directory=viewer_dir), name="viewer")
+    if settings.cesium_dir.is_dir():
+        app.mount("/cesium", StaticFiles(directory=settings.cesium_dir), name="cesium")
+    return app

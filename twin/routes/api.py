@@ -1,0 +1,99 @@
+"""JSON API: health, layers, the viewer's configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from ..store import Layer
+from .deps import LayerDep, SettingsDep, StoreDep
+
+router = APIRouter()
+
+
+class PropertyInfo(BaseModel):
+    id: str = Field(description="Property id in each tile's EXT_structural_metadata table.")
+    name: str = Field(description="The attribute's name in the source file.")
+    type: str = Field(description="STRING, INT32, FLOAT64 or BOOLEAN.")
+
+
+class LayerInfo(BaseModel):
+    """A published layer, as `/api/layers` and `/api/config` describe it."""
+
+    name: str
+    title: str
+    kind: str = Field(description="`3dtiles` for now.")
+    tileset_url: str = Field(description="Versioned URL of the current tileset (immutable).")
+    version: str
+    extent: list[float] = Field(description="WGS 84 lon/lat: west, south, east, north.")
+    height_range: list[float] = Field(description="Ellipsoidal heights, metres.")
+    feature_count: int
+    source: str = Field(description="The source file's name.")
+    format: str
+    crs: str
+    created: str
+    properties: list[PropertyInfo]
+
+
+class BaseMap(BaseModel):
+    type: str = "tms"
+    url: str
+    credit: str
+
+
+class ViewerConfig(BaseModel):
+    title: str
+    version: str
+    cesium_base_url: str
+    base_map: BaseMap
+    layers: list[LayerInfo]
+    api: dict[str, str]
+
+
+def layer_info(request: Request, layer: Layer) -> LayerInfo:
+    report: dict[str, Any] = layer.report
+    url = request.url_for("tile_file", layer=layer.name,
+                          path=f"@{layer.current}/tileset.json")
+    return LayerInfo(
+        name=layer.name, title=layer.title, kind=layer.kind, tileset_url=url.path,
+        version=layer.current, extent=report["extent"], height_range=report["height_range"],
+        feature_count=report["feature_count"], source=report["source"],
+        format=report["format"], crs=report["crs"], created=layer.current_version.created,
+        properties=[PropertyInfo(**p) for p in report["properties"]])
+
+
+@router.get("/healthz", tags=["service"], summary="Liveness check")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/api/layers", tags=["layers"], summary="Published layers")
+def list_layers(request: Request, store: StoreDep) -> list[LayerInfo]:
+    return [layer_info(request, layer) for layer in store.list()]
+
+
+@router.get("/api/layers/{layer}", tags=["layers"], summary="One layer")
+def get_layer(request: Request, layer: LayerDep) -> LayerInfo:
+    return layer_info(request, layer)
+
+
+@router.get("/api/layers/{layer}/report", tags=["layers"],
+            summary="The conversion report of the layer's current version")
+def get_report(layer: LayerDep) -> dict[str, Any]:
+    return layer.report
+
+
+@router.get("/api/config", tags=["viewer"], summary="Everything the viewer needs")
+def viewer_config(request: Request, settings: SettingsDep, store: StoreDep) -> ViewerConfig:
+    from .. import __version__
+
+    cesium = "/cesium/"
+    return ViewerConfig(
+        title=settings.title, version=__version__, cesium_base_url=cesium,
+        base_map=BaseMap(url=settings.base_map_url or f"{cesium}Assets/Textures/NaturalEarthII",
+                         credit=settings.base_map_credit),
+        layers=[layer_info(request, layer) for layer in store.list()],
+        api={"layers": request.url_for("list_layers").path,
+             "config": request.url_for("viewer_config").path})

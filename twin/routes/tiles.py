@@ -1,0 +1,48 @@
+"""Tiles: ``/tiles/<layer>/tileset.json`` (current version) and ``/tiles/<layer>/@<version>/...``.
+
+Versioned URLs never change content, so they are cached as immutable; unversioned ones
+are revalidated (ETag, conditional GET) so a newly published version shows at once.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path as FsPath
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import FileResponse, Response
+
+from ..errors import TileNotFound
+from .deps import LayerDep, StoreDep
+
+router = APIRouter(tags=["tiles"])
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+
+
+@router.get("/tiles/{layer}/{path:path}", name="tile_file",
+            summary="A tileset file: tileset.json, a glb, or the conversion report")
+def tile_file(request: Request, store: StoreDep, layer: LayerDep,
+              path: Annotated[str, Path(description="`tileset.json`, `tiles/0_1.glb`, or "
+                                        "`@<version>/...` for an immutable versioned URL.")]
+              ) -> Response:
+    version, cache = layer.current, REVALIDATE
+    if path.startswith("@"):
+        version, _, path = path[1:].partition("/")
+        if version not in {v.id for v in layer.versions}:
+            raise TileNotFound(f"layer {layer.name!r} has no version {version!r}")
+        cache = IMMUTABLE
+    root = store.version_dir(layer.name, version).resolve()
+    file = (root / path).resolve()
+    if (not path or not file.is_relative_to(root) or not file.is_file()
+            or any(part.startswith(".") for part in FsPath(path).parts)):
+        raise TileNotFound(f"no file {path!r} in layer {layer.name!r}")
+    stat = file.stat()
+    etag = f'"{version}-{stat.st_size:x}-{int(stat.st_mtime_ns):x}"'
+    headers = {"ETag": etag, "Cache-Control": cache, "Access-Control-Allow-Origin": "*"}
+    inm = request.headers.get("if-none-match", "")
+    if etag in [t.strip().removeprefix("W/") for t in inm.split(",")] or inm.strip() == "*":
+        return Response(status_code=304, headers=headers)
+    media = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    return FileResponse(file, media_type=media, headers=headers)
