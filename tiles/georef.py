@@ -253,7 +253,8 @@ class LocalFrame:
 
     @property
     def origin_ecef(self) -> NDArray[np.float64]:
-        return geodetic_to_ecef(np.array([[self.lon, self.lat, self.height]]))[0]
+        t = _transformer(CRS.from_epsg(4979).to_wkt(), "EPSG:4978")
+        return np.array(t.transform(self.lon, self.lat, self.height), dtype=np.float64)
 
     @property
     def rotation(self) -> NDArray[np.float64]:

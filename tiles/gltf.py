@@ -171,7 +171,13 @@ def _column_views(b: _Builder, arrays: dict[str, NDArray[Any]]) -> dict[str, Any
 
 def _property_table(b: _Builder, cls: str, schema: Schema,
                     features: list[Feature]) -> dict[str, Any]:
-    props = {p.id: _column_views(b, encode(p, column(p, features))) for p in schema.properties}
+    props = {}
+    for p in schema.properties:
+        values = column(p, features)
+        # A column with no value in this tile is left out (allowed for optional
+        # properties; readers return noData), which also avoids empty buffer views.
+        if p.id in ("id", "type") or any(v is not None and v != "" for v in values):
+            props[p.id] = _column_views(b, encode(p, values))
     return {"class": cls, "count": len(features), "properties": props}
 
 
