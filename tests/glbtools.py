@@ -18,7 +18,9 @@ class Glb:
     def __init__(self, path: Path) -> None:
         data = path.read_bytes()
         magic, version, total = struct.unpack_from("<4sII", data, 0)
-        assert magic == b"glTF" and version == 2 and total == len(data)
+        assert magic == b"glTF"
+        assert version == 2
+        assert total == len(data)
         jlen, jtype = struct.unpack_from("<I4s", data, 12)
         assert jtype == b"JSON"
         self.json: dict[str, Any] = json.loads(data[20:20 + jlen])
@@ -70,6 +72,8 @@ class Glb:
             if "noData" in spec:
                 vals = [None if v == spec["noData"] else v for v in vals]
             out[pid] = vals
+        for pid in cls:  # a property left out of a tile has no value there
+            out.setdefault(pid, [None] * n)
         return out
 
     def names(self, index: int = 0) -> dict[str, str]:

@@ -25,8 +25,8 @@ from .gltf import TileMesh, write_glb
 from .metadata import build_schema
 from .model import Feature
 from .options import ConvertOptions
-from .tiling import Node, build_tree, feature_cost
 from .tileset import tileset_json
+from .tiling import Node, build_tree, feature_cost
 
 REPORT_NAME = "report.json"
 _CHUNK = 1_000_000  # vertices per pyproj call
@@ -79,6 +79,9 @@ def convert(source: Path | str, out_dir: Path | str,
         raise InputError("no such file", source=str(source))
     _check_out_dir(out_dir)
     data = readers.read(source, options)
+    # Objects in id order: the same objects give the same tiles whatever their order in
+    # the file (a CityJSON document and its CityJSONSeq encoding convert identically).
+    data.features.sort(key=lambda f: f.id)
     crs_text, crs_from = (options.crs, "option") if options.crs else (data.crs_text, "file")
     if not crs_text:
         raise CRSMissing("the file declares no CRS (metadata.referenceSystem): pass one with "

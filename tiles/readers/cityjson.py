@@ -36,6 +36,8 @@ from ..triangulate import triangulate
 VERSIONS = ("1.0", "1.1", "2.0")
 _SURFACE_TYPES = ("MultiSurface", "CompositeSurface", "Solid", "MultiSolid", "CompositeSolid")
 _NON_MESH_TYPES = ("MultiPoint", "MultiLineString")
+#: No CRS has coordinates beyond this (ECEF is ~6.4e6 m); larger values are corrupt.
+MAX_COORDINATE = 1e9
 _STANDARD_MEMBERS = {"type", "geometry", "attributes", "children", "parents",
                      "geographicalExtent", "children_roles"}
 
@@ -46,7 +48,10 @@ def read(path: Path, options: ConvertOptions) -> SourceData:
     raw = path.read_bytes()
     try:
         doc = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if not _first_line_is_object(raw):
+            raise InvalidJSON(f"not valid JSON: {exc} (NaN and Infinity are not JSON numbers)",
+                              source=name) from None
         doc = None
     if isinstance(doc, dict):
         if doc.get("type") == "CityJSONFeature":
@@ -152,10 +157,14 @@ class _Reader:
         if not values:
             return np.zeros((0, 3))
         try:
-            arr = np.asarray(values, dtype=np.float64)
+            raw = np.asarray(values)
         except (TypeError, ValueError):
-            raise InputError(f"'{where}' must be a list of [x, y, z] numbers",
-                             source=self.name) from None
+            raw = np.asarray([], dtype=object)
+        if raw.dtype.kind not in "iuf" or raw.ndim != 2 or raw.shape[1] != 3:
+            raise InputError(f"'{where}' must be a list of [x, y, z] numbers (found a "
+                             "null, string, boolean or a point without three numbers)",
+                             source=self.name)
+        arr = raw.astype(np.float64)
         if arr.ndim != 2 or arr.shape[1] != 3:
             raise InputError(f"'{where}' must be a list of [x, y, z] numbers", source=self.name)
         return arr
@@ -192,10 +201,15 @@ class _Reader:
                 continue
             lod = _lod_key(self._lod_of(chosen[0]))
             finer = [c for c in obj.get("children") or []
-                     if chosen_by_id.get(c) and _lod_key(self._lod_of(chosen_by_id[c][0])) > lod]
+                     if chosen_by_id.get(c) and lod < self._chosen_key(chosen_by_id[c])
+                     and self._within_request(self._chosen_key(chosen_by_id[c]))]
             if finer:
                 self.represented_by_parts += 1
                 continue
+            parents = obj.get("parents") or []
+            if (parents and not self._within_request(lod) and chosen_by_id.get(parents[0])
+                    and self._within_request(self._chosen_key(chosen_by_id[parents[0]]))):
+                continue  # the parent has the requested LoD; this part only a finer one
             meshes = [self._geometry(oid, g, verts) for g in chosen]
             mesh = Mesh.concat(meshes)
             if mesh.triangle_count == 0:
@@ -206,7 +220,6 @@ class _Reader:
                                           "infinity)", source=self.name, object_id=oid)
             lod_text = self._lod_of(chosen[0])
             self.lods[lod_text] += 1
-            parents = obj.get("parents") or []
             self.features.append(Feature(
                 id=oid, type=obj["type"], mesh=mesh, attributes=inherited.attributes(oid),
                 parent_id=str(parents[0]) if parents else None, lod=lod_text))
@@ -229,14 +242,22 @@ class _Reader:
         if not usable:
             return []
         lods = sorted({_lod_key(self._lod_of(g)) for g in usable})
-        want = self.options.lod
-        if want is None:
+        if self.options.lod is None:
             pick = lods[-1]
-        else:
-            key = _lod_key(want)
-            below = [lod for lod in lods if lod <= key]
+        else:  # "2" means any 2.x; "1.3" means at most 1.3
+            below = [lod for lod in lods if self._within_request(lod)]
             pick = below[-1] if below else lods[0]
         return [g for g in usable if _lod_key(self._lod_of(g)) == pick]
+
+    def _chosen_key(self, chosen: list[dict[str, Any]]) -> tuple[int, ...]:
+        return _lod_key(self._lod_of(chosen[0]))
+
+    def _within_request(self, lod: tuple[int, ...]) -> bool:
+        """Whether ``lod`` is at or below the requested LoD (always, without a request)."""
+        if self.options.lod is None:
+            return True
+        want = _lod_key(self.options.lod)
+        return lod[: len(want)] <= want if len(want) == 1 else lod <= want
 
     def _lod_of(self, g: dict[str, Any]) -> str:
         if g["type"] == "GeometryInstance":
@@ -267,7 +288,8 @@ class _Reader:
             if tri is None:
                 self.degenerate += 1
                 continue
-            sidx = surface_index(surfaces[sem]) if sem is not None and 0 <= sem < len(surfaces) else 0
+            known = sem is not None and 0 <= sem < len(surfaces)
+            sidx = surface_index(surfaces[sem]) if known and sem is not None else 0
             polys.append(Mesh(tri[0], tri[1], np.full(tri[1].shape[0], sidx, dtype=np.int16)))
         if simple:
             polys.append(self._triangles(oid, simple, simple_sem, surfaces, verts))
@@ -303,7 +325,16 @@ class _Reader:
         except (TypeError, ValueError):
             raise InvalidGeometry("GeometryInstance needs a 16-number transformationMatrix",
                                   source=self.name, object_id=oid) from None
-        mesh = self._geometry(oid, self.templates[t], self.template_vertices)
+        template = self.templates[t]
+        ttype = template.get("type") if isinstance(template, dict) else None
+        if ttype in _NON_MESH_TYPES:
+            self.non_mesh += 1
+            return Mesh.empty()
+        if ttype not in _SURFACE_TYPES:
+            raise InvalidGeometry(f"geometry template {t} has type {ttype!r}; a template must "
+                                  "be a surface or solid geometry", source=self.name,
+                                  object_id=oid)
+        mesh = self._geometry(oid, template, self.template_vertices)
         homo = np.column_stack([mesh.positions, np.ones(mesh.positions.shape[0])])
         mesh.positions = (homo @ matrix.T)[:, :3] + ref[0]
         return mesh
@@ -351,6 +382,16 @@ class _Reader:
                           format=f"CityJSON {self.version}", warnings=self.warnings,
                           skipped=self.skipped, object_count=self.object_count,
                           lods=dict(self.lods))
+
+
+def _first_line_is_object(raw: bytes) -> bool:
+    for line in raw.splitlines():
+        if line.strip():
+            try:
+                return isinstance(orjson.loads(line), dict)
+            except orjson.JSONDecodeError:
+                return False
+    return False
 
 
 def _check_feature_root(feature: dict[str, Any], where: str, name: str) -> None:
@@ -425,7 +466,8 @@ def _surfaces(oid: str, g: dict[str, Any], name: str) -> Iterator[tuple[list[Any
     if not isinstance(b, list):
         raise InvalidGeometry(f"{g['type']} has no 'boundaries' list", source=name, object_id=oid)
 
-    def walk(node: Any, level: int, path: tuple[int, ...]) -> Iterator[tuple[list[Any], int | None]]:
+    def walk(node: Any, level: int,
+             path: tuple[int, ...]) -> Iterator[tuple[list[Any], int | None]]:
         for i, child in enumerate(node):
             if not isinstance(child, list):
                 raise InvalidGeometry(f"{g['type']} boundaries are nested wrongly",
@@ -443,16 +485,26 @@ def _take(verts: NDArray[np.float64], ring: Any, oid: str, name: str) -> NDArray
     if not isinstance(ring, list) or any(isinstance(i, list) for i in ring):
         raise InvalidGeometry("a ring must be a list of vertex indices", source=name,
                               object_id=oid)
-    idx = np.asarray(ring)
-    if idx.size and idx.dtype.kind not in "iu":
-        bad = next(i for i in ring if not isinstance(i, int) or isinstance(i, bool))
+    if not ring:
+        return np.zeros((0, 3))
+    bad = next((i for i in ring if not isinstance(i, int) or isinstance(i, bool)), None)
+    if bad is not None:
         raise VertexIndexError(f"vertex index {bad!r} is not an integer", source=name,
                                object_id=oid)
+    idx = np.asarray(ring)
+    if idx.dtype.kind not in "iu":  # integers beyond 64 bits
+        raise VertexIndexError(f"vertex index {max(ring)} is out of range (the file has "
+                               f"{verts.shape[0]} vertices)", source=name, object_id=oid)
     if idx.size and (idx.min() < 0 or idx.max() >= verts.shape[0]):
         bad = int(idx.max()) if idx.max() >= verts.shape[0] else int(idx.min())
         raise VertexIndexError(f"vertex index {bad} is out of range (the file has "
                                f"{verts.shape[0]} vertices)", source=name, object_id=oid)
-    return verts[idx]
+    taken: NDArray[np.float64] = verts[idx]
+    if not np.isfinite(taken).all() or (np.abs(taken) > MAX_COORDINATE).any():
+        raise NonFiniteCoordinate(f"a vertex has a non-finite or absurd coordinate (NaN, "
+                                  f"infinity or beyond ±{MAX_COORDINATE:g})", source=name,
+                                  object_id=oid)
+    return taken
 
 
 def _leaves(values: Any) -> Iterator[Any]:
