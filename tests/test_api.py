@@ -44,7 +44,8 @@ def test_layers_lists_the_demo_with_its_facts(client: TestClient) -> None:
     assert demo["crs"] == "EPSG:7415"
     assert demo["source"] == "delft.city.json"
     w, s, e, n = demo["extent"]
-    assert 4.3 < w < e < 4.4 and 51.9 < s < n < 52.1
+    assert 4.3 < w < e < 4.4
+    assert 51.9 < s < n < 52.1
     assert demo["tileset_url"] == f"/tiles/demo/@{demo['version']}/tileset.json"
     assert demo["created"].startswith("20")
     names = {p["name"] for p in demo["properties"]}
@@ -59,7 +60,8 @@ def test_config_gives_the_viewer_every_url(client: TestClient) -> None:
     assert cfg["api"]["layers"] == "/api/layers"
     # Nothing points off this server (no Cesium ion, no remote base map by default).
     text = json.dumps(cfg)
-    assert "http://" not in text and "https://" not in text
+    assert "http://" not in text
+    assert "https://" not in text
 
 
 def test_tileset_and_glb_served_with_types_and_caching(client: TestClient) -> None:
@@ -110,7 +112,8 @@ def test_no_path_escapes_or_unknown_files(client: TestClient, path: str) -> None
 def test_openapi_docs(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     spec = client.get("/openapi.json").json()
-    assert "/api/layers" in spec["paths"] and "/api/config" in spec["paths"]
+    assert "/api/layers" in spec["paths"]
+    assert "/api/config" in spec["paths"]
 
 
 def test_viewer_page_and_security_headers(client: TestClient) -> None:

@@ -27,7 +27,8 @@ def test_convert_writes_a_standalone_tileset(tmp_path: Path) -> None:
     assert "570 objects" in r.stdout
     assert (tmp_path / "out" / "tileset.json").is_file()
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert report["crs"] == "EPSG:7415" and report["crs_from"] == "file"
+    assert report["crs"] == "EPSG:7415"
+    assert report["crs_from"] == "file"
     assert "heights used as ellipsoidal" in r.stderr  # the height decision is reported
 
 
@@ -35,7 +36,8 @@ def test_crs_option_overrides_the_file(tmp_path: Path) -> None:
     r = twin("convert", DEMO, "--out", tmp_path / "out", "--crs", "EPSG:28992")
     assert r.returncode == 0, r.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert report["crs"] == "EPSG:28992" and report["crs_from"] == "option"
+    assert report["crs"] == "EPSG:28992"
+    assert report["crs_from"] == "option"
 
 
 @pytest.mark.parametrize(("content", "code", "phrase"), [
@@ -54,7 +56,9 @@ def test_bad_input_is_one_line_with_code(tmp_path: Path, content: str, code: str
     assert r.returncode == 3
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1, r.stderr
-    assert "bad.city.json" in lines[0] and f"[{code}]" in lines[0] and phrase in lines[0]
+    assert "bad.city.json" in lines[0]
+    assert f"[{code}]" in lines[0]
+    assert phrase in lines[0]
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "out").exists()
 
@@ -66,7 +70,8 @@ def test_missing_crs_says_how_to_pass_one(tmp_path: Path) -> None:
     src.write_text(json.dumps(doc))
     r = twin("convert", src, "--out", tmp_path / "out")
     assert r.returncode == 3
-    assert "[crs_missing]" in r.stderr and "--crs" in r.stderr
+    assert "[crs_missing]" in r.stderr
+    assert "--crs" in r.stderr
 
 
 def test_unknown_crs_is_refused(tmp_path: Path) -> None:
@@ -79,14 +84,16 @@ def test_wrong_crs_is_caught_by_area_of_use(tmp_path: Path) -> None:
     # Dutch RD coordinates declared as SWEREF 99 TM: outside Sweden either way.
     r = twin("convert", DEMO, "--out", tmp_path / "out", "--crs", "EPSG:3006")
     assert r.returncode == 3
-    assert "[crs_out_of_area]" in r.stderr and "area of use" in r.stderr
+    assert "[crs_out_of_area]" in r.stderr
+    assert "area of use" in r.stderr
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     src = tmp_path / "empty.city.json"
     src.write_text("")
     r = twin("--debug", "convert", src, "--out", tmp_path / "out")
-    assert r.returncode == 3 and "Traceback" in r.stderr
+    assert r.returncode == 3
+    assert "Traceback" in r.stderr
 
 
 def test_import_is_idempotent_and_listed(tmp_path: Path) -> None:
@@ -96,7 +103,8 @@ def test_import_is_idempotent_and_listed(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert "published" in r.stdout
     again = twin("--data-dir", data, "import", DEMO, "--layer", "demo", "--if-changed")
-    assert again.returncode == 0 and "up to date" in again.stdout
+    assert again.returncode == 0
+    assert "up to date" in again.stdout
     assert len(list((data / "layers" / "demo" / "versions").iterdir())) == 1
     listed = twin("--data-dir", data, "layers")
     assert listed.returncode == 0
@@ -117,14 +125,16 @@ def test_failed_import_keeps_the_published_version(tmp_path: Path) -> None:
     bad = tmp_path / "bad.city.json"
     bad.write_text('{"type": "CityJSON", "version": "2.0", "CityObjects": {}, "vertices": []}')
     r = twin("--data-dir", data, "import", bad, "--layer", "demo")
-    assert r.returncode == 3 and "[empty_input]" in r.stderr
+    assert r.returncode == 3
+    assert "[empty_input]" in r.stderr
     assert (data / "layers" / "demo" / "layer.json").read_text() == before
     assert len(list((data / "layers" / "demo" / "versions").iterdir())) == 1
 
 
 def test_bad_layer_name(tmp_path: Path) -> None:
     r = twin("--data-dir", tmp_path, "import", DEMO, "--layer", "../evil")
-    assert r.returncode == 3 and "[invalid_layer_name]" in r.stderr
+    assert r.returncode == 3
+    assert "[invalid_layer_name]" in r.stderr
 
 
 def test_usage_error_exit_code() -> None:

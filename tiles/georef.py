@@ -124,14 +124,14 @@ def _height_policy(wkt: str) -> HeightPolicy:
             desc = group.transformers[0].description
             if "ballpark" not in desc.lower():
                 return HeightPolicy(vname, "geoid", f"heights converted with {desc}")
-        missing = sorted({op.grids[0].short_name for op in group.unavailable_operations
-                          if getattr(op, "grids", None)})
+        missing = sorted({grid.short_name for op in group.unavailable_operations
+                          for grid in op.grids if not grid.available})
         why = f"geoid grid {', '.join(missing)} is not installed" if missing else \
             "no geoid model is available"
         return HeightPolicy(vname, "as-ellipsoidal",
                             f"{vname} heights used as ellipsoidal heights ({why}); the model's "
                             "ground sits near the ellipsoid, which suits viewers without terrain")
-    if crs.is_geographic and len(crs.axis_info) == 3 or crs.is_geocentric:
+    if (crs.is_geographic and len(crs.axis_info) == 3) or crs.is_geocentric:
         return HeightPolicy(None, "ellipsoidal", "heights are ellipsoidal in the source CRS")
     return HeightPolicy(None, "as-ellipsoidal",
                         "the CRS declares no vertical system; heights used as ellipsoidal heights")

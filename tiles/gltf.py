@@ -86,7 +86,8 @@ def _normals(pos: NDArray[np.float64], tris: NDArray[np.int64]) -> NDArray[np.fl
     bad = length < 1e-20
     normals[bad] = (0.0, 1.0, 0.0)
     length[bad] = 1.0
-    return (normals / length[:, None]).astype(np.float32)
+    unit: NDArray[np.float32] = (normals / length[:, None]).astype(np.float32)
+    return unit
 
 
 def write_glb(path: Path, tile: TileMesh, schema: Schema) -> tuple[int, list[float]]:

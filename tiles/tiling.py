@@ -88,7 +88,7 @@ def _split4(idx: NDArray[np.int64], centres: NDArray[np.float64]) -> list[NDArra
         if span3 == 0:  # every centre identical: split by order to bound tile size
             return [p for p in np.array_split(idx, 2) if p.size]
         return [p for p in _split2(idx, centres[:, 2]) if p.size]
-    parts = []
+    parts: list[NDArray[np.int64]] = []
     for half in _split2(idx, centres[:, first]):
         parts.extend(p for p in _split2(half, centres[:, second]) if p.size)
     return parts

@@ -31,7 +31,10 @@ def clean_ring(ring: NDArray[np.float64]) -> NDArray[np.float64]:
     return ring
 
 
-def triangulate(rings: list[NDArray[np.float64]]) -> tuple[NDArray[np.float64], NDArray[np.int64]] | None:
+Triangles = tuple[NDArray[np.float64], NDArray[np.int64]]
+
+
+def triangulate(rings: list[NDArray[np.float64]]) -> Triangles | None:
     """Triangulate a polygon given as an outer ring and holes, each (k, 3).
 
     Returns the polygon's vertices and triangles (indices into them), wound

@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001  (the CLI's last line of defence)
+    except Exception as exc:
         if args.debug or os.environ.get("TWIN_DEBUG"):
             traceback.print_exc()
         print(f"twin: internal error: {type(exc).__name__}: {exc} (run with --debug for the "
