@@ -101,6 +101,7 @@ class InvalidTileset(TilesError):
     """A written tileset breaks a rule of 3D Tiles (see :mod:`tiles.validate`)."""
 
     code = "invalid_tileset"
+    issues: tuple[object, ...] = ()  # the tiles.validate.Issue errors
 
 
 class ValidatorUnavailable(TilesError):

@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     viewer_dir: Path = settings.viewer_dir
     index = viewer_dir / "index.html"
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def viewer_page() -> FileResponse:
         if not index.is_file():
             raise TileNotFound("the viewer is not installed")

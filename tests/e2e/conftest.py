@@ -1,0 +1,207 @@
+"""Fixtures for the browser tests: a real ``twin serve`` over an imported demo city and one
+headless Chromium (Debian's, through Playwright; never ``playwright install``).
+
+Environment:
+  TWIN_CHROMIUM          the Chromium executable (default /usr/bin/chromium)
+  TWIN_REQUIRE_BROWSER   set in CI: a missing browser fails instead of skipping
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    ViewportSize,
+    sync_playwright,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "data" / "demo" / "delft.city.json"
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP: ViewportSize = {"width": 1280, "height": 720}
+PHONE: ViewportSize = {"width": 360, "height": 640}
+#: Bounds for waiting on real state; SwiftShader on two cores is slow, so they are generous.
+SERVER_START_S = 60
+VIEWER_READY_MS = 120_000
+
+
+def _chromium() -> str:
+    path = os.environ.get("TWIN_CHROMIUM", "/usr/bin/chromium")
+    resolved = shutil.which(path) or (path if os.access(path, os.X_OK) else None)
+    if resolved:
+        return resolved
+    reason = f"Chromium not found at {path!r} (set TWIN_CHROMIUM, or apt-get install chromium)"
+    if os.environ.get("TWIN_REQUIRE_BROWSER"):
+        pytest.fail(f"{reason}; TWIN_REQUIRE_BROWSER is set, so this is an error")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run_twin(data_dir: Path, *args: str, log: Path | None = None, **kw: Any) -> Any:
+    cmd = [sys.executable, "-m", "twin", "--data-dir", str(data_dir), *args]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if log is None:
+        return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, **kw)
+    with log.open("wb") as out:
+        return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"twin serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)  # polling the server's own health check, not waiting for time
+    pytest.fail(
+        f"twin serve did not answer /healthz within {SERVER_START_S} s:\n{log.read_text()[-3000:]}"
+    )
+
+
+@pytest.fixture(scope="session")
+def twin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of ``twin serve`` with the Delft demo imported as layer ``demo``."""
+    data_dir = tmp_path_factory.mktemp("twin-data")
+    done = _run_twin(
+        data_dir, "import", str(DEMO), "--layer", "demo", "--title", "Delft", timeout=300
+    )
+    assert done.returncode == 0, f"twin import failed:\n{done.stdout}\n{done.stderr}"
+    port = _free_port()
+    log = data_dir / "serve.log"
+    proc = _run_twin(data_dir, "serve", "--port", str(port), log=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = _chromium()
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@dataclass
+class ViewerPage:
+    """A page plus what it did: every request URL and every error it logged."""
+
+    page: Page
+    base_url: str
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def open(self) -> None:
+        self.page.goto(self.base_url + "/")
+
+    def wait_ready(self, layer: str = "demo") -> None:
+        """Until the viewer is ready and ``layer`` has loaded and drawn its tiles."""
+        self.page.wait_for_function(
+            """(layer) => {
+                const t = window.twin;
+                if (!t) return false;
+                if (t.error) throw new Error("viewer error: " + t.error);
+                const l = t.layers[layer];
+                if (l && l.error) throw new Error("layer error: " + l.error);
+                return t.ready && l && l.loaded && l.tilesLoaded;
+            }""",
+            arg=layer,
+            timeout=VIEWER_READY_MS,
+        )
+
+    def find_feature(self, type_: str | None = None) -> dict[str, Any]:
+        hit = self.page.evaluate("(t) => window.twin.findFeatureScreenPosition(t)", type_)
+        assert hit, f"no {type_ or 'object'} visible anywhere on the map"
+        return dict(hit)
+
+    def pick(self, x: float, y: float) -> dict[str, Any] | None:
+        hit: dict[str, Any] | None = self.page.evaluate(
+            "([x, y]) => window.twin.pickAt(x, y)", [x, y]
+        )
+        return hit
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / name
+        self.page.screenshot(path=str(path))
+        return path
+
+
+@pytest.fixture(scope="session")
+def open_viewer(browser: Browser, twin_server: str) -> Iterator[Callable[..., ViewerPage]]:
+    """Factory: a fresh browser context and page, recording requests and errors."""
+    contexts: list[BrowserContext] = []
+
+    def make(viewport: ViewportSize | None = None, **context_args: Any) -> ViewerPage:
+        context = browser.new_context(viewport=viewport or DESKTOP, **context_args)
+        contexts.append(context)
+        page = context.new_page()
+        vp = ViewerPage(page, twin_server)
+        page.on("request", lambda r: vp.requests.append(r.url))
+        page.on("pageerror", lambda e: vp.errors.append(f"pageerror: {e}"))
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                vp.errors.append(f"console: {message.text}")
+
+        page.on("console", on_console)
+        return vp
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def desktop(open_viewer: Callable[..., ViewerPage]) -> ViewerPage:
+    """One desktop page with the demo loaded, shared by a module's tests (loading is slow)."""
+    vp = open_viewer(DESKTOP)
+    vp.open()
+    vp.wait_ready()
+    return vp

@@ -1,0 +1,84 @@
+// Checks and normalises the document from /api/config. Pure: no DOM, no Cesium.
+import { isValidExtent } from "./extent.js";
+
+export class ConfigError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+function isValidRange(r) {
+  return Array.isArray(r) && r.length === 2 && r.every(Number.isFinite) && r[0] <= r[1];
+}
+
+function normaliseProperty(p) {
+  if (!p || typeof p.id !== "string" || p.id === "") return null;
+  return {
+    id: p.id,
+    name: typeof p.name === "string" && p.name !== "" ? p.name : p.id,
+    type: typeof p.type === "string" ? p.type : "STRING",
+  };
+}
+
+function normaliseLayer(layer, index) {
+  if (!layer || typeof layer !== "object") {
+    throw new ConfigError(`layer ${index} is not an object`);
+  }
+  if (typeof layer.name !== "string" || layer.name === "") {
+    throw new ConfigError(`layer ${index} has no name`);
+  }
+  const kind = layer.kind || "3dtiles";
+  if (kind === "3dtiles" && typeof layer.tileset_url !== "string") {
+    throw new ConfigError(`layer "${layer.name}" has no tileset_url`);
+  }
+  return {
+    name: layer.name,
+    title: typeof layer.title === "string" && layer.title !== "" ? layer.title : layer.name,
+    kind,
+    tilesetUrl: layer.tileset_url,
+    extent: isValidExtent(layer.extent) ? layer.extent : null,
+    heightRange: isValidRange(layer.height_range) ? layer.height_range : null,
+    featureCount: Number.isFinite(layer.feature_count) ? layer.feature_count : null,
+    properties: (Array.isArray(layer.properties) ? layer.properties : [])
+      .map(normaliseProperty)
+      .filter(Boolean),
+    visible: layer.visible !== false,
+  };
+}
+
+function normaliseBaseMap(baseMap) {
+  if (!baseMap || typeof baseMap !== "object" || typeof baseMap.url !== "string") return null;
+  return {
+    type: baseMap.type || "tms",
+    url: baseMap.url,
+    credit: typeof baseMap.credit === "string" ? baseMap.credit : "",
+  };
+}
+
+/**
+ * The viewer's view of /api/config: camelCase, defaults filled in, unknown layer kinds kept
+ * (the viewer lists them but cannot draw them).
+ */
+export function parseConfig(json) {
+  if (!json || typeof json !== "object" || Array.isArray(json)) {
+    throw new ConfigError("the configuration is not a JSON object");
+  }
+  const layers = json.layers === undefined ? [] : json.layers;
+  if (!Array.isArray(layers)) throw new ConfigError("`layers` is not a list");
+  const parsed = layers.map(normaliseLayer);
+  const names = new Set();
+  for (const l of parsed) {
+    if (names.has(l.name)) throw new ConfigError(`layer name "${l.name}" is used twice`);
+    names.add(l.name);
+  }
+  return {
+    title: typeof json.title === "string" && json.title !== "" ? json.title : "twin",
+    cesiumBaseUrl:
+      typeof json.cesium_base_url === "string" && json.cesium_base_url !== ""
+        ? json.cesium_base_url
+        : "/cesium/",
+    baseMap: normaliseBaseMap(json.base_map),
+    layers: parsed,
+  };
+}

@@ -1,0 +1,96 @@
+// The layer list: a checkbox per layer, its title, object count and load state. DOM only.
+import { formatCount } from "./format.js";
+
+const ZOOM_ICON =
+  '<svg aria-hidden="true" focusable="false" width="18" height="18" viewBox="0 0 24 24" ' +
+  'fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round">' +
+  '<circle cx="12" cy="12" r="7"/><circle cx="12" cy="12" r="2"/>' +
+  '<path d="M12 2v3M12 19v3M2 12h3M19 12h3"/></svg>';
+
+/**
+ * @param {Document} doc
+ * @param {{onToggle: (name: string, visible: boolean) => void,
+ *          onZoom: (name: string) => void}} handlers
+ */
+export function createLayerPanel(doc, { onToggle, onZoom }) {
+  const panel = doc.getElementById("layer-panel");
+  const list = doc.getElementById("layer-list");
+  const empty = doc.getElementById("layer-empty");
+  const toggle = doc.getElementById("layer-panel-toggle");
+  const items = new Map();
+
+  function setExpanded(expanded) {
+    toggle.setAttribute("aria-expanded", String(expanded));
+    const label = expanded ? "Hide layers" : "Show layers";
+    toggle.setAttribute("aria-label", label);
+    toggle.title = label;
+    panel.classList.toggle("collapsed", !expanded);
+  }
+  toggle.addEventListener("click", () => {
+    setExpanded(toggle.getAttribute("aria-expanded") !== "true");
+  });
+
+  function item(layer) {
+    const li = doc.createElement("li");
+    li.className = "layer";
+    li.dataset.layer = layer.name;
+
+    const label = doc.createElement("label");
+    label.className = "layer-label";
+    const box = doc.createElement("input");
+    box.type = "checkbox";
+    box.checked = layer.visible;
+    box.name = `layer-${layer.name}`;
+    box.addEventListener("change", () => onToggle(layer.name, box.checked));
+    const text = doc.createElement("span");
+    text.className = "layer-text";
+    const title = doc.createElement("span");
+    title.className = "layer-title";
+    title.textContent = layer.title;
+    const meta = doc.createElement("span");
+    meta.className = "layer-meta";
+    meta.textContent = layer.featureCount === null ? "" : formatCount(layer.featureCount);
+    text.append(title, meta);
+    label.append(box, text);
+
+    const zoom = doc.createElement("button");
+    zoom.type = "button";
+    zoom.className = "icon-button zoom";
+    zoom.setAttribute("aria-label", `Zoom to ${layer.title}`);
+    zoom.title = "Zoom to layer";
+    zoom.innerHTML = ZOOM_ICON;
+    zoom.addEventListener("click", () => onZoom(layer.name));
+
+    const state = doc.createElement("span");
+    state.className = "layer-state";
+    li.append(label, zoom, state);
+    items.set(layer.name, { li, box, zoom, state, meta });
+    return li;
+  }
+
+  return {
+    /** Draw the list once the config is known. */
+    render(layers) {
+      list.replaceChildren(...layers.map(item));
+      panel.hidden = false;
+      empty.hidden = layers.length > 0;
+      // On a phone the list starts folded away when it would take much of the screen.
+      const narrow = doc.defaultView?.matchMedia?.("(max-width: 600px)").matches;
+      if (narrow && layers.length > 3) setExpanded(false);
+    },
+    /** status: "loading" | "ready" | "error"; message shown for errors. */
+    setState(name, status, message = "") {
+      const it = items.get(name);
+      if (!it) return;
+      it.li.dataset.state = status;
+      it.state.textContent = status === "loading" ? "loading…" : message;
+      it.state.title = message;
+      it.zoom.disabled = status !== "ready";
+      it.box.disabled = status === "error";
+    },
+    setChecked(name, checked) {
+      const it = items.get(name);
+      if (it) it.box.checked = checked;
+    },
+  };
+}

@@ -1,0 +1,298 @@
+// Entry point: reads /api/config, builds the viewer and wires the panels to the scene.
+// The readiness signal for tests and embedding pages is window.twin (see viewer/README.md).
+import { loadCesium } from "./cesium-loader.js";
+import { parseConfig } from "./config.js";
+import { focusExtent, unionRanges } from "./extent.js";
+import { fetchJson } from "./http.js";
+import { createInfoPanel } from "./info-panel.js";
+import { createLayerPanel } from "./layer-panel.js";
+import { afterFrames, createViewer, flyToData, loadTileset } from "./map.js";
+import { createNotice } from "./notice.js";
+import {
+  describeFeature,
+  findFeatureScreenPosition,
+  Highlighter,
+  pickFeature,
+  readProperty,
+} from "./picking.js";
+
+const CONFIG_URL = "/api/config";
+const CONFIG_TIMEOUT_MS = 15000;
+const TILESET_TIMEOUT_MS = 30000;
+
+const twin = {
+  ready: false,
+  error: null,
+  layers: {},
+  selected: null,
+  hovered: null,
+  pickAt,
+  findFeatureScreenPosition: findFeature,
+};
+window.twin = twin;
+
+const notice = createNotice(document);
+const infoPanel = createInfoPanel(document, { onClose: clearSelection });
+const layerPanel = createLayerPanel(document, { onToggle: setLayerVisible, onZoom: zoomToLayer });
+
+let viewer = null;
+let highlighter = null;
+let config = null;
+let dataExtent = null;
+let dataHeights = null;
+const tilesets = new Map(); // layer name -> Cesium3DTileset
+const layerOfTileset = new Map(); // Cesium3DTileset -> parsed layer
+
+function fail(title, detail) {
+  twin.error = detail ? `${title}: ${detail}` : title;
+  console.error(`twin: ${twin.error}`);
+  notice.error(title, detail);
+}
+
+function visibleTilesets() {
+  return [...tilesets.values()].filter((t) => t.show);
+}
+
+// --- selection -------------------------------------------------------------------------
+
+function selectFeature(feature) {
+  const layer = layerOfTileset.get(feature.tileset);
+  if (!layer) return;
+  const { rows, selected } = describeFeature(feature, layer);
+  highlighter.select(feature);
+  infoPanel.show({
+    title: selected.type || "Object",
+    layerTitle: `Layer: ${layer.title}`,
+    core: rows.core,
+    attributes: rows.attributes,
+    empty: rows.empty,
+  });
+  twin.selected = selected;
+  notice.announce(`${selected.type || "Object"} ${selected.id ?? ""} selected`.trim());
+}
+
+function clearSelection() {
+  highlighter?.select(undefined);
+  const hadFocus = infoPanel.hide();
+  if (hadFocus) document.getElementById("map").focus();
+  if (twin.selected) notice.announce("Selection cleared");
+  twin.selected = null;
+}
+
+// --- layers ----------------------------------------------------------------------------
+
+function setLayerVisible(name, visible) {
+  const tileset = tilesets.get(name);
+  if (!tileset) return;
+  tileset.show = visible;
+  if (!visible) {
+    if (twin.selected?.layer === name) clearSelection();
+    if (twin.hovered?.layer === name) twin.hovered = null;
+    highlighter.dropTileset(tileset);
+  }
+  viewer.scene.requestRender();
+  notice.announce(`${layerOfTileset.get(tileset).title} ${visible ? "shown" : "hidden"}`);
+}
+
+function zoomToLayer(name) {
+  const tileset = tilesets.get(name);
+  const layer = config.layers.find((l) => l.name === name);
+  if (tileset && !tileset.show) {
+    tileset.show = true;
+    layerPanel.setChecked(name, true);
+  }
+  flyToData(viewer, tileset ? [tileset] : [], layer?.extent, layer?.heightRange);
+}
+
+function withTimeout(promise, ms, message) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function watchTileset(layer, tileset, status) {
+  tilesets.set(layer.name, tileset);
+  layerOfTileset.set(tileset, layer);
+  Object.defineProperty(status, "tilesLoaded", { get: () => tileset.tilesLoaded });
+  Object.defineProperty(status, "shown", { get: () => tileset.show });
+  status.loaded = true;
+  status.error = null;
+  tileset.tileFailed.addEventListener((event) => {
+    status.failedTiles += 1;
+    console.warn(`twin: a tile of ${layer.name} failed`, event.url, event.message);
+    layerPanel.setState(layer.name, "ready", `${status.failedTiles} tile(s) failed to load`);
+  });
+  layerPanel.setState(layer.name, "ready");
+}
+
+async function addLayer(layer) {
+  const status = { loaded: false, tilesLoaded: false, shown: layer.visible, error: null };
+  status.failedTiles = 0;
+  twin.layers[layer.name] = status;
+  if (layer.kind !== "3dtiles") {
+    status.error = `layer kind "${layer.kind}" is not supported by this viewer`;
+    layerPanel.setState(layer.name, "error", status.error);
+    return null;
+  }
+  layerPanel.setState(layer.name, "loading");
+  const loading = loadTileset(viewer, layer);
+  try {
+    const tileset = await withTimeout(
+      loading,
+      TILESET_TIMEOUT_MS,
+      `no answer within ${TILESET_TIMEOUT_MS / 1000} s`,
+    );
+    if (tileset) watchTileset(layer, tileset, status);
+    return tileset;
+  } catch (err) {
+    status.error = `could not load: ${err?.message || err}`;
+    console.error(`twin: layer ${layer.name} ${status.error}`);
+    layerPanel.setState(layer.name, "error", status.error);
+    notice.announce(`Layer ${layer.title} ${status.error}`);
+    // A slow server may still answer: show the layer when it does.
+    loading.then((tileset) => tileset && watchTileset(layer, tileset, status)).catch(() => {});
+    return null;
+  }
+}
+
+// --- input -----------------------------------------------------------------------------
+
+function wireInput() {
+  const C = globalThis.Cesium;
+  const scene = viewer.scene;
+  const handler = viewer.screenSpaceEventHandler;
+  let hoverAt = null;
+  let frame = 0;
+  let dragging = false;
+
+  const hoverNow = () => {
+    frame = 0;
+    if (!hoverAt || dragging) return;
+    const feature = pickFeature(scene, hoverAt.x, hoverAt.y);
+    highlighter.hover(feature);
+    twin.hovered = feature ? summary(feature) : null;
+    scene.canvas.style.cursor = feature ? "pointer" : "";
+  };
+  handler.setInputAction((m) => {
+    hoverAt = C.Cartesian2.clone(m.endPosition);
+    if (!frame) frame = requestAnimationFrame(hoverNow);
+  }, C.ScreenSpaceEventType.MOUSE_MOVE);
+  handler.setInputAction(() => {
+    dragging = true;
+  }, C.ScreenSpaceEventType.LEFT_DOWN);
+  handler.setInputAction(() => {
+    dragging = false;
+  }, C.ScreenSpaceEventType.LEFT_UP);
+  scene.canvas.addEventListener("pointerleave", () => {
+    hoverAt = null;
+    highlighter.hover(undefined);
+    twin.hovered = null;
+    scene.canvas.style.cursor = "";
+  });
+  handler.setInputAction((click) => {
+    const feature = pickFeature(scene, click.position.x, click.position.y);
+    if (feature) selectFeature(feature);
+    else clearSelection();
+  }, C.ScreenSpaceEventType.LEFT_CLICK);
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && infoPanel.open) {
+      event.preventDefault();
+      clearSelection();
+    }
+  });
+
+  viewer.homeButton.viewModel.command.beforeExecute.addEventListener((event) => {
+    event.cancel = true;
+    // Home is the first view: the data's extent, or the loaded tilesets when none is known.
+    flyToData(viewer, dataExtent ? [] : visibleTilesets(), dataExtent, dataHeights);
+  });
+}
+
+// --- test and embedding helpers --------------------------------------------------------
+
+function summary(feature) {
+  const layer = layerOfTileset.get(feature.tileset);
+  return {
+    layer: layer?.name ?? null,
+    id: readProperty(feature, "id") ?? null,
+    type: readProperty(feature, "type") ?? null,
+  };
+}
+
+/** What is under a point given in client (page) CSS pixels: {layer, id, type} or null. */
+function pickAt(clientX, clientY) {
+  if (!viewer) return null;
+  const rect = viewer.canvas.getBoundingClientRect();
+  const feature = pickFeature(viewer.scene, clientX - rect.left, clientY - rect.top);
+  return feature ? summary(feature) : null;
+}
+
+/** Client position {x, y, layer, id, type} of a visible object of `type` (any when null). */
+function findFeature(type = null) {
+  if (!viewer) return null;
+  const accept = (f) => type === null || readProperty(f, "type") === type;
+  const hit = findFeatureScreenPosition(viewer.scene, accept);
+  return hit ? { x: hit.x, y: hit.y, ...summary(hit.feature) } : null;
+}
+
+// --- start -----------------------------------------------------------------------------
+
+async function start() {
+  notice.loading("Loading configuration…");
+  try {
+    config = parseConfig(await fetchJson(CONFIG_URL, { timeoutMs: CONFIG_TIMEOUT_MS }));
+  } catch (err) {
+    fail("The map configuration could not be loaded", err?.message || String(err));
+    return;
+  }
+  document.title = config.title;
+  document.getElementById("app-title").textContent = config.title;
+  layerPanel.render(config.layers);
+
+  notice.loading("Loading the 3D engine…");
+  try {
+    await loadCesium(config.cesiumBaseUrl);
+  } catch (err) {
+    fail("The 3D engine (CesiumJS) could not be loaded", err?.message || String(err));
+    return;
+  }
+  try {
+    viewer = createViewer("cesium", config);
+  } catch (err) {
+    fail("3D could not start in this browser", `${err?.message || err} (WebGL 2 is required)`);
+    return;
+  }
+  const C = globalThis.Cesium;
+  highlighter = new Highlighter(viewer.scene, {
+    hoverColor: C.Color.fromCssColorString("#ffd400"),
+    selectColor: C.Color.fromCssColorString("#00a8ff"),
+  });
+  // For debugging from the console; not enumerable so JSON.stringify(twin) stays small.
+  Object.defineProperty(twin, "viewer", { value: viewer, enumerable: false });
+  wireInput();
+
+  // Fly to where the config says the data is while the tilesets load; layers without an
+  // extent are flown to once loaded, from their bounding spheres.
+  dataExtent = focusExtent(config.layers.map((l) => l.extent));
+  dataHeights = unionRanges(config.layers.map((l) => l.heightRange));
+  const flight = dataExtent
+    ? flyToData(viewer, [], dataExtent, dataHeights, { duration: 2 })
+    : null;
+  if (config.layers.length) notice.loading("Loading layers…");
+  const loaded = await Promise.all(config.layers.map(addLayer));
+  await (flight || flyToData(viewer, loaded.filter((t) => t?.show), null));
+  await afterFrames(viewer.scene, 2);
+  notice.loading(null);
+  twin.ready = true;
+  const failed = config.layers.filter((l) => twin.layers[l.name].error);
+  notice.announce(
+    failed.length
+      ? `Map ready; ${failed.length} layer(s) could not be loaded`
+      : `Map ready with ${config.layers.length} layer(s)`,
+  );
+}
+
+start().catch((err) => fail("The viewer stopped", err?.message || String(err)));

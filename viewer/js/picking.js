@@ -1,0 +1,153 @@
+// Picking and highlighting 3D Tiles features. Uses the CesiumJS global.
+import { buildRows, valuesByName } from "./rows.js";
+
+const Cesium = () => globalThis.Cesium;
+
+/** The Cesium3DTileFeature under a window position (CSS pixels on the canvas), if any. */
+export function pickFeature(scene, x, y) {
+  const C = Cesium();
+  const picked = scene.pick(new C.Cartesian2(x, y));
+  return picked instanceof C.Cesium3DTileFeature ? picked : undefined;
+}
+
+/** A feature's property, or undefined when it is absent or the tile has gone. */
+export function readProperty(feature, id) {
+  try {
+    return feature.getProperty(id);
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(feature) {
+  try {
+    return !feature.content.isDestroyed();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Colours the hovered and the selected feature and restores their own colour afterwards.
+ * Features are compared by identity: CesiumJS keeps one object per feature per tile.
+ */
+export class Highlighter {
+  constructor(scene, { hoverColor, selectColor }) {
+    this.scene = scene;
+    this.hoverColor = hoverColor;
+    this.selectColor = selectColor;
+    this.hovered = undefined;
+    this.selected = undefined;
+    this.original = new Map();
+  }
+
+  hover(feature) {
+    if (feature === this.hovered) return;
+    const previous = this.hovered;
+    this.hovered = feature;
+    this.#paint(previous);
+    this.#paint(feature);
+  }
+
+  select(feature) {
+    if (feature === this.selected) return;
+    const previous = this.selected;
+    this.selected = feature;
+    this.#paint(previous);
+    this.#paint(feature);
+  }
+
+  /** Forget features of a tileset (hidden or removed). */
+  dropTileset(tileset) {
+    if (this.hovered?.tileset === tileset) this.hover(undefined);
+    if (this.selected?.tileset === tileset) this.select(undefined);
+  }
+
+  #paint(feature) {
+    if (!feature) return;
+    if (!alive(feature)) {
+      this.original.delete(feature);
+      return;
+    }
+    const C = Cesium();
+    let color;
+    if (feature === this.selected) color = this.selectColor;
+    else if (feature === this.hovered) color = this.hoverColor;
+    if (color) {
+      if (!this.original.has(feature)) this.original.set(feature, C.Color.clone(feature.color));
+      feature.color = color;
+    } else if (this.original.has(feature)) {
+      feature.color = this.original.get(feature);
+      this.original.delete(feature);
+    }
+    this.scene.requestRender();
+  }
+}
+
+/**
+ * What the panel and window.twin.selected need to know about a feature.
+ * @param {object} feature a Cesium3DTileFeature
+ * @param {{name: string, title: string, properties: Array}} layer from the parsed config
+ */
+export function describeFeature(feature, layer) {
+  const get = (id) => readProperty(feature, id);
+  let properties = layer.properties;
+  if (!properties.length) {
+    // A config without a property list: show what the tile has, under its ids.
+    properties = (feature.getPropertyIds?.() || []).map((id) => ({ id, name: id }));
+  }
+  const rows = buildRows(get, properties);
+  const text = (v) => (v === undefined || v === null ? null : String(v));
+  return {
+    rows,
+    selected: {
+      layer: layer.name,
+      id: text(get("id")),
+      type: text(get("type")),
+      parent: text(get("parent")),
+      lod: text(get("lod")),
+      attributes: valuesByName(get, properties),
+    },
+  };
+}
+
+/**
+ * Screen position (client CSS pixels) of a visible feature for which `accept(feature)` holds.
+ * Scans the canvas coarse to fine (grids of `steps` pixels, each from the centre outwards),
+ * so big objects are found after a few picks and small ones still are; points covered by
+ * panels are skipped. For tests and "show me something" affordances; null when nothing is
+ * found within `maxMillis`.
+ */
+export function findFeatureScreenPosition(
+  scene,
+  accept,
+  { steps = [64, 32, 16], maxMillis = 20000 } = {},
+) {
+  const canvas = scene.canvas;
+  const rect = canvas.getBoundingClientRect();
+  const deadline = performance.now() + maxMillis;
+  const seen = new Set();
+  for (const step of steps) {
+    const points = [];
+    for (let y = step / 2; y < rect.height; y += step) {
+      for (let x = step / 2; x < rect.width; x += step) {
+        const key = `${x},${y}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        points.push([x, y, (x - rect.width / 2) ** 2 + (y - rect.height / 2) ** 2]);
+      }
+    }
+    points.sort((a, b) => a[2] - b[2]);
+    for (const [x, y] of points) {
+      if (performance.now() > deadline) return null;
+      const clientX = rect.left + x;
+      const clientY = rect.top + y;
+      if (canvas.ownerDocument.elementFromPoint(clientX, clientY) !== canvas) continue;
+      const feature = pickFeature(scene, x, y);
+      if (feature && accept(feature)) {
+        return { x: Math.round(clientX), y: Math.round(clientY), feature };
+      }
+    }
+  }
+  return null;
+}
