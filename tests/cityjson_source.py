@@ -8,8 +8,15 @@ from typing import Any
 
 import numpy as np
 
-_STANDARD = {"type", "geometry", "attributes", "children", "parents", "geographicalExtent",
-             "children_roles"}
+_STANDARD = {
+    "type",
+    "geometry",
+    "attributes",
+    "children",
+    "parents",
+    "geographicalExtent",
+    "children_roles",
+}
 
 
 def load(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:

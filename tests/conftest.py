@@ -36,8 +36,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         base = factory.getbasetemp()
     except (OSError, ValueError):
         return
-    glbs = [p for p in base.rglob("*.glb")
-            if not any(part.startswith("invalid") for part in p.relative_to(base).parts)]
+    glbs = [
+        p
+        for p in base.rglob("*.glb")
+        if not any(part.startswith("invalid") for part in p.relative_to(base).parts)
+    ]
     if not glbs:
         return
     from tiles.gltf_validator import validate_glbs
@@ -45,12 +48,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     bad = {p: r for p, r in validate_glbs(glbs).items() if not r.ok}
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.write_line(f"glTF validator: {len(glbs)} glb files written by tests, "
-                            f"{len(bad)} with errors")
+        reporter.write_line(
+            f"glTF validator: {len(glbs)} glb files written by tests, {len(bad)} with errors"
+        )
     if bad:
         for path, report in list(bad.items())[:10]:
-            codes = sorted({m.get("code", "?") for m in report.messages
-                            if m.get("severity") == 0})
+            codes = sorted({m.get("code", "?") for m in report.messages if m.get("severity") == 0})
             if reporter is not None:
                 reporter.write_line(f"  {path}: {report.errors} errors {codes}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

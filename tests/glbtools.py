@@ -9,8 +9,14 @@ from typing import Any
 
 import numpy as np
 
-_DTYPES = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32,
-           5126: np.float32}
+_DTYPES = {
+    5120: np.int8,
+    5121: np.uint8,
+    5122: np.int16,
+    5123: np.uint16,
+    5125: np.uint32,
+    5126: np.float32,
+}
 _WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
 
 
@@ -23,20 +29,24 @@ class Glb:
         assert total == len(data)
         jlen, jtype = struct.unpack_from("<I4s", data, 12)
         assert jtype == b"JSON"
-        self.json: dict[str, Any] = json.loads(data[20:20 + jlen])
+        self.json: dict[str, Any] = json.loads(data[20 : 20 + jlen])
         blen, btype = struct.unpack_from("<I4s", data, 20 + jlen)
         assert btype == b"BIN\0"
-        self.bin = data[28 + jlen:28 + jlen + blen]
+        self.bin = data[28 + jlen : 28 + jlen + blen]
 
     def view(self, index: int) -> bytes:
         v = self.json["bufferViews"][index]
         start = v.get("byteOffset", 0)
-        return self.bin[start:start + v["byteLength"]]
+        return self.bin[start : start + v["byteLength"]]
 
     def accessor(self, index: int) -> np.ndarray:
         a = self.json["accessors"][index]
-        arr = np.frombuffer(self.view(a["bufferView"]), dtype=_DTYPES[a["componentType"]],
-                            count=a["count"] * _WIDTH[a["type"]], offset=a.get("byteOffset", 0))
+        arr = np.frombuffer(
+            self.view(a["bufferView"]),
+            dtype=_DTYPES[a["componentType"]],
+            count=a["count"] * _WIDTH[a["type"]],
+            offset=a.get("byteOffset", 0),
+        )
         return arr.reshape(a["count"], _WIDTH[a["type"]]) if _WIDTH[a["type"]] > 1 else arr
 
     @property
@@ -62,7 +72,7 @@ class Glb:
             raw = self.view(prop["values"])
             if spec["type"] == "STRING":
                 offs = np.frombuffer(self.view(prop["stringOffsets"]), dtype=np.uint32)
-                vals: list[Any] = [raw[offs[i]:offs[i + 1]].decode() for i in range(n)]
+                vals: list[Any] = [raw[offs[i] : offs[i + 1]].decode() for i in range(n)]
             elif spec["type"] == "BOOLEAN":
                 bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8), bitorder="little")
                 vals = [bool(b) for b in bits[:n]]
@@ -91,8 +101,11 @@ class Glb:
 
 
 def root_transform(tileset: dict[str, Any]) -> np.ndarray:
-    return np.array(tileset["root"].get("transform", np.eye(4).reshape(-1).tolist()),
-                    dtype=np.float64).reshape(4, 4).T
+    return (
+        np.array(tileset["root"].get("transform", np.eye(4).reshape(-1).tolist()), dtype=np.float64)
+        .reshape(4, 4)
+        .T
+    )
 
 
 def content_uris(tile: dict[str, Any]) -> list[str]:

@@ -97,11 +97,18 @@ def test_tileset_json_is_gzipped_when_asked(client: TestClient) -> None:
     assert r.headers.get("content-encoding") == "gzip"
 
 
-@pytest.mark.parametrize("path", [
-    "/tiles/demo/../layer.json", "/tiles/demo/%2e%2e/layer.json", "/tiles/demo/tiles/nope.glb",
-    "/tiles/demo/@nope/tileset.json", "/tiles/nope/tileset.json", "/tiles/BAD NAME/tileset.json",
-    "/tiles/demo/report.json/../../layer.json",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tiles/demo/../layer.json",
+        "/tiles/demo/%2e%2e/layer.json",
+        "/tiles/demo/tiles/nope.glb",
+        "/tiles/demo/@nope/tileset.json",
+        "/tiles/nope/tileset.json",
+        "/tiles/BAD NAME/tileset.json",
+        "/tiles/demo/report.json/../../layer.json",
+    ],
+)
 def test_no_path_escapes_or_unknown_files(client: TestClient, path: str) -> None:
     r = client.get(path)
     assert r.status_code in (404, 422), r.text

@@ -17,8 +17,14 @@ DEMO = REPO / "data" / "demo" / "delft.city.json"
 def twin(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
     full_env.pop("TWIN_DATA_DIR", None) if env is None else None
-    return subprocess.run([sys.executable, "-m", "twin", *map(str, args)], capture_output=True,
-                          text=True, env=full_env, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "twin", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_convert_writes_a_standalone_tileset(tmp_path: Path) -> None:
@@ -40,16 +46,27 @@ def test_crs_option_overrides_the_file(tmp_path: Path) -> None:
     assert report["crs_from"] == "option"
 
 
-@pytest.mark.parametrize(("content", "code", "phrase"), [
-    ("", "empty_input", "empty"),
-    ("{not json", "unsupported_format", "not a format"),
-    ('{"type": "CityJSON", "version": "2.0", "transform": {"scale": [0, 1, 1], '
-     '"translate": [0, 0, 0]}, "CityObjects": {}, "vertices": []}', "invalid_transform", "scale"),
-    ('{"type": "CityJSON", "version": "3.7", "CityObjects": {}, "vertices": []}',
-     "unsupported_format", "version"),
-])
-def test_bad_input_is_one_line_with_code(tmp_path: Path, content: str, code: str,
-                                         phrase: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "code", "phrase"),
+    [
+        ("", "empty_input", "empty"),
+        ("{not json", "unsupported_format", "not a format"),
+        (
+            '{"type": "CityJSON", "version": "2.0", "transform": {"scale": [0, 1, 1], '
+            '"translate": [0, 0, 0]}, "CityObjects": {}, "vertices": []}',
+            "invalid_transform",
+            "scale",
+        ),
+        (
+            '{"type": "CityJSON", "version": "3.7", "CityObjects": {}, "vertices": []}',
+            "unsupported_format",
+            "version",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_with_code(
+    tmp_path: Path, content: str, code: str, phrase: str
+) -> None:
     src = tmp_path / "bad.city.json"
     src.write_text(content)
     r = twin("convert", src, "--out", tmp_path / "out")
@@ -98,8 +115,9 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 
 def test_import_is_idempotent_and_listed(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    r = twin("--data-dir", data, "import", DEMO, "--layer", "demo", "--title", "Delft",
-             "--if-changed")
+    r = twin(
+        "--data-dir", data, "import", DEMO, "--layer", "demo", "--title", "Delft", "--if-changed"
+    )
     assert r.returncode == 0, r.stderr
     assert "published" in r.stdout
     again = twin("--data-dir", data, "import", DEMO, "--layer", "demo", "--if-changed")

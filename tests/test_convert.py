@@ -29,8 +29,7 @@ SHARED = [
     ("cityjsonseq-delft-subset/delft_subset.city.jsonl", {}, "EPSG:7415", "xy"),
     ("cityjson-plateau-japan/japanese.city.json", {}, "EPSG:6677", "yx"),
     ("cityjson-rotterdam-textured/rotterdam_one.json", {}, "EPSG:7415", "xy"),
-    ("cityjson-rotterdam-textured/rotterdam_subset.json", {"crs": "EPSG:7415"}, "EPSG:7415",
-     "xy"),
+    ("cityjson-rotterdam-textured/rotterdam_subset.json", {"crs": "EPSG:7415"}, "EPSG:7415", "xy"),
 ]
 
 
@@ -51,8 +50,9 @@ def _tiles_by_object(glbs: list[Glb]) -> dict[str, tuple[Glb, int]]:
     return out
 
 
-def check_conversion(source: Path, out: Path, options: ConvertOptions, crs: str,
-                     axes: str) -> dict[str, Any]:
+def check_conversion(
+    source: Path, out: Path, options: ConvertOptions, crs: str, axes: str
+) -> dict[str, Any]:
     report = convert(source, out, options)
     tileset, glbs = load_tileset(out)
     # Structure and validity.
@@ -120,8 +120,9 @@ def test_demo_city_converts_valid_and_in_place(tmp_path: Path) -> None:
 
 @pytest.mark.shared_data
 @pytest.mark.parametrize(("rel", "opts", "crs", "axes"), SHARED, ids=[s[0] for s in SHARED])
-def test_every_real_cityjson_converts(shared_data: Path, tmp_path: Path, rel: str,
-                                      opts: dict[str, str], crs: str, axes: str) -> None:
+def test_every_real_cityjson_converts(
+    shared_data: Path, tmp_path: Path, rel: str, opts: dict[str, str], crs: str, axes: str
+) -> None:
     check_conversion(shared_data / rel, tmp_path / "out", ConvertOptions(**opts), crs, axes)
 
 
@@ -147,8 +148,9 @@ def test_json_and_seq_give_identical_tiles(tmp_path: Path) -> None:
         ga, gb = Glb(tmp_path / "a" / "tiles" / name), Glb(tmp_path / "b" / "tiles" / name)
         assert ga.property_table(0) == gb.property_table(0)
         assert np.array_equal(ga.attribute("POSITION"), gb.attribute("POSITION"))
-        assert (tmp_path / "a" / "tiles" / name).read_bytes() == \
-            (tmp_path / "b" / "tiles" / name).read_bytes()
+        assert (tmp_path / "a" / "tiles" / name).read_bytes() == (
+            tmp_path / "b" / "tiles" / name
+        ).read_bytes()
 
 
 def test_small_tile_budget_splits_and_bounds_contain_content(tmp_path: Path) -> None:
@@ -156,6 +158,7 @@ def test_small_tile_budget_splits_and_bounds_contain_content(tmp_path: Path) -> 
     assert report.tile_count >= 10
     assert check_tileset(tmp_path / "out" / "tileset.json") == []
     tileset, glbs = load_tileset(tmp_path / "out")
+
     # Every tile's box contains its content's vertices (in the root's ENU frame).
     def walk(tile: dict[str, Any]) -> None:
         if "content" in tile:
@@ -168,6 +171,7 @@ def test_small_tile_budget_splits_and_bounds_contain_content(tmp_path: Path) -> 
         for child in tile.get("children", []):
             assert child["geometricError"] <= tile["geometricError"]
             walk(child)
+
     walk(tileset["root"])
     assert sum(g.property_table(0)["id"].__len__() for g in glbs) == report.feature_count
 

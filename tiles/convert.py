@@ -69,8 +69,9 @@ class Report:
         return cls(**json.loads(path.read_text(encoding="utf-8")))
 
 
-def convert(source: Path | str, out_dir: Path | str,
-            options: ConvertOptions | None = None) -> Report:
+def convert(
+    source: Path | str, out_dir: Path | str, options: ConvertOptions | None = None
+) -> Report:
     """Convert ``source`` into a standalone tileset at ``out_dir`` (replaced atomically)."""
     options = options or ConvertOptions()
     source, out_dir = Path(source), Path(out_dir).resolve()
@@ -84,8 +85,10 @@ def convert(source: Path | str, out_dir: Path | str,
     data.features.sort(key=lambda f: f.id)
     crs_text, crs_from = (options.crs, "option") if options.crs else (data.crs_text, "file")
     if not crs_text:
-        raise CRSMissing("the file declares no CRS (metadata.referenceSystem): pass one with "
-                         "--crs EPSG:<code>", source=source.name)
+        raise CRSMissing(
+            "the file declares no CRS (metadata.referenceSystem): pass one with --crs EPSG:<code>",
+            source=source.name,
+        )
     crs = georef.parse_crs(crs_text)
     policy = georef.height_policy(crs)
     positions = np.concatenate([f.mesh.positions for f in data.features])
@@ -94,8 +97,9 @@ def convert(source: Path | str, out_dir: Path | str,
     del positions
     lon, lat, h = llh[:, 0], llh[:, 1], llh[:, 2]
     extent = [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())]
-    frame = georef.LocalFrame((extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2,
-                              float(h.min()))
+    frame = georef.LocalFrame(
+        (extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2, float(h.min())
+    )
     enu = _to_enu(frame, llh)
     del llh
     staging = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:12]}"
@@ -107,23 +111,34 @@ def convert(source: Path | str, out_dir: Path | str,
         if policy.method == "as-ellipsoidal":
             warnings.append(policy.note)
         report = Report(
-            source=source.name, format=data.format, crs=georef.crs_label(crs),
-            crs_from=crs_from, axis_order=axes.order, axis_note=axes.note,
-            height_method=policy.method, height_note=policy.note,
-            feature_count=len(data.features), object_count=data.object_count,
+            source=source.name,
+            format=data.format,
+            crs=georef.crs_label(crs),
+            crs_from=crs_from,
+            axis_order=axes.order,
+            axis_note=axes.note,
+            height_method=policy.method,
+            height_note=policy.note,
+            feature_count=len(data.features),
+            object_count=data.object_count,
             triangle_count=sum(f.mesh.triangle_count for f in data.features),
-            types=dict(Counter(f.type for f in data.features)), lods=data.lods,
-            tile_count=len(tiles.sizes), bytes_total=sum(tiles.sizes),
-            bytes_max_tile=max(tiles.sizes), extent=[round(v, 7) for v in extent],
+            types=dict(Counter(f.type for f in data.features)),
+            lods=data.lods,
+            tile_count=len(tiles.sizes),
+            bytes_total=sum(tiles.sizes),
+            bytes_max_tile=max(tiles.sizes),
+            extent=[round(v, 7) for v in extent],
             height_range=[round(float(h.min()), 3), round(float(h.max()), 3)],
             origin=[round(frame.lon, 9), round(frame.lat, 9), round(frame.height, 3)],
-            properties=tiles.properties, warnings=warnings,
+            properties=tiles.properties,
+            warnings=warnings,
             skipped=[{"object_id": s.object_id, "reason": s.reason} for s in data.skipped],
             created=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         report.seconds = round(time.perf_counter() - started, 3)
-        (staging / REPORT_NAME).write_text(json.dumps(report.to_json(), ensure_ascii=False,
-                                                      indent=1), encoding="utf-8")
+        (staging / REPORT_NAME).write_text(
+            json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
         _move_into_place(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -138,10 +153,13 @@ class _Tiles:
 
 
 def _check_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and (not out_dir.is_dir() or (
-            any(out_dir.iterdir()) and not (out_dir / "tileset.json").exists())):
-        raise InputError("the output folder is not empty and holds no tileset: choose an "
-                         "empty or new folder", source=str(out_dir))
+    if out_dir.exists() and (
+        not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / "tileset.json").exists())
+    ):
+        raise InputError(
+            "the output folder is not empty and holds no tileset: choose an empty or new folder",
+            source=str(out_dir),
+        )
 
 
 def _move_into_place(staging: Path, out_dir: Path) -> None:
@@ -156,26 +174,40 @@ def _move_into_place(staging: Path, out_dir: Path) -> None:
 
 
 def _geodetic(crs: Any, positions: NDArray[np.float64], order: str) -> NDArray[np.float64]:
-    parts = [georef.to_geodetic(crs, positions[i:i + _CHUNK], order)
-             for i in range(0, positions.shape[0], _CHUNK)]
+    parts = [
+        georef.to_geodetic(crs, positions[i : i + _CHUNK], order)
+        for i in range(0, positions.shape[0], _CHUNK)
+    ]
     return np.concatenate(parts)
 
 
 def _to_enu(frame: georef.LocalFrame, llh: NDArray[np.float64]) -> NDArray[np.float64]:
-    parts = [frame.ecef_to_enu(georef.geodetic_to_ecef(llh[i:i + _CHUNK]))
-             for i in range(0, llh.shape[0], _CHUNK)]
+    parts = [
+        frame.ecef_to_enu(georef.geodetic_to_ecef(llh[i : i + _CHUNK]))
+        for i in range(0, llh.shape[0], _CHUNK)
+    ]
     return np.concatenate(parts)
 
 
-def _write_tiles(features: list[Feature], enu: NDArray[np.float64], frame: georef.LocalFrame,
-                 staging: Path, options: ConvertOptions) -> _Tiles:
+def _write_tiles(
+    features: list[Feature],
+    enu: NDArray[np.float64],
+    frame: georef.LocalFrame,
+    staging: Path,
+    options: ConvertOptions,
+) -> _Tiles:
     counts = np.array([f.mesh.positions.shape[0] for f in features], dtype=np.int64)
     tri_counts = np.array([f.mesh.triangle_count for f in features], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     lo = np.minimum.reduceat(enu, starts, axis=0)
     hi = np.maximum.reduceat(enu, starts, axis=0)
-    tree = build_tree(lo, hi, feature_cost(counts, tri_counts),
-                      max_bytes=options.max_tile_bytes, max_features=options.max_features_per_tile)
+    tree = build_tree(
+        lo,
+        hi,
+        feature_cost(counts, tri_counts),
+        max_bytes=options.max_tile_bytes,
+        max_features=options.max_features_per_tile,
+    )
     schema = build_schema(features)
     (staging / "tiles").mkdir(parents=True)
     contents: dict[str, str] = {}
@@ -183,8 +215,9 @@ def _write_tiles(features: list[Feature], enu: NDArray[np.float64], frame: geore
     for node in tree.walk():
         if node.is_leaf:
             uri = f"tiles/{node.address}.glb"
-            size, _ = write_glb(staging / uri, _tile_mesh(node, features, enu, starts, counts),
-                                schema)
+            size, _ = write_glb(
+                staging / uri, _tile_mesh(node, features, enu, starts, counts), schema
+            )
             contents[node.address] = uri
             sizes.append(size)
     doc = tileset_json(tree, frame, contents)
@@ -192,10 +225,15 @@ def _write_tiles(features: list[Feature], enu: NDArray[np.float64], frame: geore
     return _Tiles(sizes, [p.to_json() for p in schema.properties])
 
 
-def _tile_mesh(node: Node, features: list[Feature], enu: NDArray[np.float64],
-               starts: NDArray[np.int64], counts: NDArray[np.int64]) -> TileMesh:
+def _tile_mesh(
+    node: Node,
+    features: list[Feature],
+    enu: NDArray[np.float64],
+    starts: NDArray[np.int64],
+    counts: NDArray[np.int64],
+) -> TileMesh:
     chosen = [features[i] for i in node.features]
-    pos = [enu[starts[i]:starts[i] + counts[i]] for i in node.features]
+    pos = [enu[starts[i] : starts[i] + counts[i]] for i in node.features]
     offsets = np.concatenate([[0], np.cumsum([p.shape[0] for p in pos])[:-1]]).astype(np.int64)
     tris = np.concatenate([f.mesh.triangles + o for f, o in zip(chosen, offsets, strict=True)])
     surfaces = np.concatenate([f.mesh.surfaces for f in chosen])

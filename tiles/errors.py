@@ -13,7 +13,9 @@ class TilesError(Exception):
 
     code = "tiles_error"
 
-    def __init__(self, message: str, *, source: str | None = None, object_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, source: str | None = None, object_id: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.source = source

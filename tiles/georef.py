@@ -46,12 +46,18 @@ def parse_crs(text: str) -> CRS:
             return CRS.from_epsg(codes[0])
         parts = [CRS.from_epsg(c) for c in codes]
         name = " + ".join(p.name for p in parts)
-        return CRS.from_dict({"$schema": "https://proj.org/schemas/v0.7/projjson.schema.json",
-                              "type": "CompoundCRS", "name": name,
-                              "components": [p.to_json_dict() for p in parts]})
+        return CRS.from_dict(
+            {
+                "$schema": "https://proj.org/schemas/v0.7/projjson.schema.json",
+                "type": "CompoundCRS",
+                "name": name,
+                "components": [p.to_json_dict() for p in parts],
+            }
+        )
     except PyprojCRSError as exc:
-        raise CRSUnknown(f"unknown coordinate reference system {raw!r}: pass a known one "
-                         "with --crs EPSG:<code>") from exc
+        raise CRSUnknown(
+            f"unknown coordinate reference system {raw!r}: pass a known one with --crs EPSG:<code>"
+        ) from exc
 
 
 def _epsg_codes(raw: str) -> list[int] | None:
@@ -124,21 +130,35 @@ def _height_policy(wkt: str) -> HeightPolicy:
             desc = group.transformers[0].description
             if "ballpark" not in desc.lower():
                 return HeightPolicy(vname, "geoid", f"heights converted with {desc}")
-        missing = sorted({grid.short_name for op in group.unavailable_operations
-                          for grid in op.grids if not grid.available})
-        why = f"geoid grid {', '.join(missing)} is not installed" if missing else \
-            "no geoid model is available"
-        return HeightPolicy(vname, "as-ellipsoidal",
-                            f"{vname} heights used as ellipsoidal heights ({why}); the model's "
-                            "ground sits near the ellipsoid, which suits viewers without terrain")
+        missing = sorted(
+            {
+                grid.short_name
+                for op in group.unavailable_operations
+                for grid in op.grids
+                if not grid.available
+            }
+        )
+        why = (
+            f"geoid grid {', '.join(missing)} is not installed"
+            if missing
+            else "no geoid model is available"
+        )
+        return HeightPolicy(
+            vname,
+            "as-ellipsoidal",
+            f"{vname} heights used as ellipsoidal heights ({why}); the model's "
+            "ground sits near the ellipsoid, which suits viewers without terrain",
+        )
     if (crs.is_geographic and len(crs.axis_info) == 3) or crs.is_geocentric:
         return HeightPolicy(None, "ellipsoidal", "heights are ellipsoidal in the source CRS")
-    return HeightPolicy(None, "as-ellipsoidal",
-                        "the CRS declares no vertical system; heights used as ellipsoidal heights")
+    return HeightPolicy(
+        None,
+        "as-ellipsoidal",
+        "the CRS declares no vertical system; heights used as ellipsoidal heights",
+    )
 
 
-def to_geodetic(crs: CRS, xyz: NDArray[np.float64], axis_order: str = "xy"
-                ) -> NDArray[np.float64]:
+def to_geodetic(crs: CRS, xyz: NDArray[np.float64], axis_order: str = "xy") -> NDArray[np.float64]:
     """Source coordinates ``(n, 3)`` to WGS 84 ``(lon, lat, h)`` in degrees and metres.
 
     ``axis_order`` "xy" reads the first coordinate as easting (longitude), "yx" as
@@ -166,8 +186,10 @@ def to_geodetic(crs: CRS, xyz: NDArray[np.float64], axis_order: str = "xy"
 
 def _finite(arr: NDArray[np.float64]) -> NDArray[np.float64]:
     if not np.isfinite(arr).all():
-        raise NonFiniteCoordinate("coordinates fall outside the CRS (the transformation gave "
-                                  "infinite or NaN values): check the CRS and axis order")
+        raise NonFiniteCoordinate(
+            "coordinates fall outside the CRS (the transformation gave "
+            "infinite or NaN values): check the CRS and axis order"
+        )
     return arr
 
 
@@ -187,8 +209,12 @@ def _inside_area(crs: CRS, llh: NDArray[np.float64]) -> bool:
     if aou is None:
         return True
     m = _AREA_MARGIN
-    return bool((llh[:, 0] >= aou.west - m).all() and (llh[:, 0] <= aou.east + m).all()
-                and (llh[:, 1] >= aou.south - m).all() and (llh[:, 1] <= aou.north + m).all())
+    return bool(
+        (llh[:, 0] >= aou.west - m).all()
+        and (llh[:, 0] <= aou.east + m).all()
+        and (llh[:, 1] >= aou.south - m).all()
+        and (llh[:, 1] <= aou.north + m).all()
+    )
 
 
 @dataclass(frozen=True)
@@ -197,8 +223,9 @@ class AxisDecision:
     note: str
 
 
-def choose_axis_order(crs: CRS, xyz: NDArray[np.float64], requested: str | None = None,
-                      source: str | None = None) -> AxisDecision:
+def choose_axis_order(
+    crs: CRS, xyz: NDArray[np.float64], requested: str | None = None, source: str | None = None
+) -> AxisDecision:
     """Decide whether the first coordinate is easting ("xy") or northing ("yx").
 
     A projected CRS that declares northing first (SWEREF 99 TM, the Japanese plane
@@ -209,15 +236,25 @@ def choose_axis_order(crs: CRS, xyz: NDArray[np.float64], requested: str | None 
     if requested in ("xy", "yx"):
         return AxisDecision(requested, f"axis order {requested} as given")
     horiz = _horizontal(crs)
-    north_first = (horiz.is_projected and bool(horiz.axis_info)
-                   and horiz.axis_info[0].direction.lower() == "north")
+    north_first = (
+        horiz.is_projected
+        and bool(horiz.axis_info)
+        and horiz.axis_info[0].direction.lower() == "north"
+    )
     first, second = ("yx", "xy") if north_first else ("xy", "yx")
     names = {"xy": "easting, northing", "yx": "northing, easting"}
     if crs.is_geographic:
         names = {"xy": "longitude, latitude", "yx": "latitude, longitude"}
     lo, hi = xyz.min(axis=0), xyz.max(axis=0)
-    corners = np.array([[lo[0], lo[1], lo[2]], [hi[0], hi[1], lo[2]], [lo[0], hi[1], lo[2]],
-                        [hi[0], lo[1], lo[2]], [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]]])
+    corners = np.array(
+        [
+            [lo[0], lo[1], lo[2]],
+            [hi[0], hi[1], lo[2]],
+            [lo[0], hi[1], lo[2]],
+            [hi[0], lo[1], lo[2]],
+            [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]],
+        ]
+    )
     tried = {}
     for order in (first, second):
         try:
@@ -228,19 +265,26 @@ def choose_axis_order(crs: CRS, xyz: NDArray[np.float64], requested: str | None 
         if _inside_area(crs, llh):
             if order == first:
                 return AxisDecision(order, f"coordinates read as {names[order]}")
-            return AxisDecision(order, f"coordinates read as {names[order]}: in the order "
-                                f"{names[first]} they fall outside the area of use of "
-                                f"{crs_label(crs)}")
+            return AxisDecision(
+                order,
+                f"coordinates read as {names[order]}: in the order "
+                f"{names[first]} they fall outside the area of use of "
+                f"{crs_label(crs)}",
+            )
     llh = tried[first]
     aou = crs.area_of_use or horiz.area_of_use
     where = ""
     if np.isfinite(llh).all():
-        where = (f"data lies at lon {llh[:, 0].min():.4f}..{llh[:, 0].max():.4f}, lat "
-                 f"{llh[:, 1].min():.4f}..{llh[:, 1].max():.4f}, ")
+        where = (
+            f"data lies at lon {llh[:, 0].min():.4f}..{llh[:, 0].max():.4f}, lat "
+            f"{llh[:, 1].min():.4f}..{llh[:, 1].max():.4f}, "
+        )
     raise CRSOutOfArea(
         f"{where}outside the area of use of {crs_label(crs)} "
         f"({aou.name if aou else 'unknown'}) in either axis order: likely a wrong CRS or a "
-        "missing offset; pass the right one with --crs", source=source)
+        "missing offset; pass the right one with --crs",
+        source=source,
+    )
 
 
 @dataclass(frozen=True)

@@ -58,11 +58,22 @@ class _Builder:
         self.views.append(view)
         return len(self.views) - 1
 
-    def accessor(self, arr: NDArray[Any], ctype: int, atype: str, target: int,
-                 *, normalized: bool = False, bounds: bool = False) -> int:
-        acc: dict[str, Any] = {"bufferView": self.view(arr.tobytes(), target),
-                               "componentType": ctype, "count": int(arr.shape[0]),
-                               "type": atype}
+    def accessor(
+        self,
+        arr: NDArray[Any],
+        ctype: int,
+        atype: str,
+        target: int,
+        *,
+        normalized: bool = False,
+        bounds: bool = False,
+    ) -> int:
+        acc: dict[str, Any] = {
+            "bufferView": self.view(arr.tobytes(), target),
+            "componentType": ctype,
+            "count": int(arr.shape[0]),
+            "type": atype,
+        }
         if normalized:
             acc["normalized"] = True
         if bounds:
@@ -102,8 +113,11 @@ def write_glb(path: Path, tile: TileMesh, schema: Schema) -> tuple[int, list[flo
     surf_of_vertex = np.zeros(enu.shape[0], dtype=np.int64)
     surf_of_vertex[tris.reshape(-1)] = np.repeat(tile.surfaces.astype(np.int64), 3)
     type_colour = np.array([type_rgba(f.type) for f in tile.features], dtype=np.uint8)
-    colours = np.where((surf_of_vertex > 0)[:, None], SURFACE_PALETTE[surf_of_vertex],
-                       type_colour[tile.feature_of_vertex])
+    colours = np.where(
+        (surf_of_vertex > 0)[:, None],
+        SURFACE_PALETTE[surf_of_vertex],
+        type_colour[tile.feature_of_vertex],
+    )
     used_surfaces = np.unique(surf_of_vertex)
     surface_row = np.zeros(len(SURFACE_TYPES), dtype=np.int64)
     surface_row[used_surfaces] = np.arange(used_surfaces.size)
@@ -112,44 +126,92 @@ def write_glb(path: Path, tile: TileMesh, schema: Schema) -> tuple[int, list[flo
     attributes = {
         "POSITION": b.accessor(local, _FLOAT, "VEC3", _ARRAY_BUFFER, bounds=True),
         "NORMAL": b.accessor(normals, _FLOAT, "VEC3", _ARRAY_BUFFER),
-        "COLOR_0": b.accessor(np.ascontiguousarray(colours, dtype=np.uint8), _UBYTE, "VEC4",
-                              _ARRAY_BUFFER, normalized=True),
-        "_FEATURE_ID_0": b.accessor(tile.feature_of_vertex.astype(np.float32), _FLOAT,
-                                    "SCALAR", _ARRAY_BUFFER),
-        "_FEATURE_ID_1": b.accessor(surface_row[surf_of_vertex].astype(np.float32), _FLOAT,
-                                    "SCALAR", _ARRAY_BUFFER),
+        "COLOR_0": b.accessor(
+            np.ascontiguousarray(colours, dtype=np.uint8),
+            _UBYTE,
+            "VEC4",
+            _ARRAY_BUFFER,
+            normalized=True,
+        ),
+        "_FEATURE_ID_0": b.accessor(
+            tile.feature_of_vertex.astype(np.float32), _FLOAT, "SCALAR", _ARRAY_BUFFER
+        ),
+        "_FEATURE_ID_1": b.accessor(
+            surface_row[surf_of_vertex].astype(np.float32), _FLOAT, "SCALAR", _ARRAY_BUFFER
+        ),
     }
-    indices = b.accessor(tris.astype(np.uint32).reshape(-1), _UINT, "SCALAR",
-                         _ELEMENT_ARRAY_BUFFER)
+    indices = b.accessor(tris.astype(np.uint32).reshape(-1), _UINT, "SCALAR", _ELEMENT_ARRAY_BUFFER)
     objects = _property_table(b, "cityobject", schema, tile.features)
-    surfaces = {"class": "surface", "count": int(used_surfaces.size), "properties": {
-        "surface": _column_views(b, encode(_SURFACE_PROP, [SURFACE_TYPES[i] or "none"
-                                                           for i in used_surfaces]))}}
+    surfaces = {
+        "class": "surface",
+        "count": int(used_surfaces.size),
+        "properties": {
+            "surface": _column_views(
+                b, encode(_SURFACE_PROP, [SURFACE_TYPES[i] or "none" for i in used_surfaces])
+            )
+        },
+    }
     doc: dict[str, Any] = {
         "asset": {"version": "2.0", "generator": GENERATOR},
         "extensionsUsed": ["EXT_mesh_features", "EXT_structural_metadata"],
         "scene": 0,
         "scenes": [{"nodes": [0]}],
         "nodes": [{"mesh": 0, "translation": [float(v) for v in centre]}],
-        "materials": [{"pbrMetallicRoughness": {"baseColorFactor": [1, 1, 1, 1],
-                                                "metallicFactor": 0.0, "roughnessFactor": 1.0},
-                       "doubleSided": True}],
-        "meshes": [{"primitives": [{
-            "attributes": attributes, "indices": indices, "material": 0, "mode": 4,
-            "extensions": {"EXT_mesh_features": {"featureIds": [
-                {"featureCount": len(tile.features), "attribute": 0, "propertyTable": 0,
-                 "label": "object"},
-                {"featureCount": int(used_surfaces.size), "attribute": 1, "propertyTable": 1,
-                 "label": "surface"},
-            ]}},
-        }]}],
-        "extensions": {"EXT_structural_metadata": {
-            "schema": {"id": "twin", "classes": {
-                "cityobject": schema.class_json(),
-                "surface": {"name": "Semantic surface", "properties": {
-                    "surface": {"type": "STRING", "name": "surface"}}}}},
-            "propertyTables": [objects, surfaces],
-        }},
+        "materials": [
+            {
+                "pbrMetallicRoughness": {
+                    "baseColorFactor": [1, 1, 1, 1],
+                    "metallicFactor": 0.0,
+                    "roughnessFactor": 1.0,
+                },
+                "doubleSided": True,
+            }
+        ],
+        "meshes": [
+            {
+                "primitives": [
+                    {
+                        "attributes": attributes,
+                        "indices": indices,
+                        "material": 0,
+                        "mode": 4,
+                        "extensions": {
+                            "EXT_mesh_features": {
+                                "featureIds": [
+                                    {
+                                        "featureCount": len(tile.features),
+                                        "attribute": 0,
+                                        "propertyTable": 0,
+                                        "label": "object",
+                                    },
+                                    {
+                                        "featureCount": int(used_surfaces.size),
+                                        "attribute": 1,
+                                        "propertyTable": 1,
+                                        "label": "surface",
+                                    },
+                                ]
+                            }
+                        },
+                    }
+                ]
+            }
+        ],
+        "extensions": {
+            "EXT_structural_metadata": {
+                "schema": {
+                    "id": "twin",
+                    "classes": {
+                        "cityobject": schema.class_json(),
+                        "surface": {
+                            "name": "Semantic surface",
+                            "properties": {"surface": {"type": "STRING", "name": "surface"}},
+                        },
+                    },
+                },
+                "propertyTables": [objects, surfaces],
+            }
+        },
     }
     binary = b.binary()
     doc["buffers"] = [{"byteLength": len(binary)}]
@@ -170,8 +232,9 @@ def _column_views(b: _Builder, arrays: dict[str, NDArray[Any]]) -> dict[str, Any
     return out
 
 
-def _property_table(b: _Builder, cls: str, schema: Schema,
-                    features: list[Feature]) -> dict[str, Any]:
+def _property_table(
+    b: _Builder, cls: str, schema: Schema, features: list[Feature]
+) -> dict[str, Any]:
     props = {}
     for p in schema.properties:
         values = column(p, features)
@@ -186,8 +249,12 @@ def _glb(doc: dict[str, Any], binary: bytes) -> bytes:
     js = json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
     js += b" " * ((-len(js)) % 4)
     total = 12 + 8 + len(js) + 8 + len(binary)
-    return b"".join([
-        struct.pack("<4sII", b"glTF", 2, total),
-        struct.pack("<I4s", len(js), b"JSON"), js,
-        struct.pack("<I4s", len(binary), b"BIN\0"), binary,
-    ])
+    return b"".join(
+        [
+            struct.pack("<4sII", b"glTF", 2, total),
+            struct.pack("<I4s", len(js), b"JSON"),
+            js,
+            struct.pack("<I4s", len(binary), b"BIN\0"),
+            binary,
+        ]
+    )

@@ -85,27 +85,35 @@ def _node_executable(node: str) -> str:
     return found
 
 
-def _run(args: list[str], *, node: str, stdin: str, timeout: float,
-         max_issues: int) -> list[str]:
+def _run(args: list[str], *, node: str, stdin: str, timeout: float, max_issues: int) -> list[str]:
     env = dict(os.environ)
     env[ENV_NODE_MODULES] = str(find_node_modules())
     env["TWIN_GLTF_MAX_ISSUES"] = str(max_issues)
     try:
         done = subprocess.run(
             [_node_executable(node), str(SCRIPT), *args],
-            input=stdin, capture_output=True, text=True, timeout=timeout, env=env, check=False,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
         raise ValidatorUnavailable(f"glTF validator gave no answer within {timeout:.0f} s") from exc
     if done.returncode != 0:
         detail = done.stderr.strip().splitlines()[-1:] or ["no message"]
-        raise ValidatorUnavailable(
-            f"glTF validator failed (exit {done.returncode}): {detail[0]}")
+        raise ValidatorUnavailable(f"glTF validator failed (exit {done.returncode}): {detail[0]}")
     return done.stdout.splitlines()
 
 
-def validate_glbs(paths: list[Path], *, node: str = "node", max_issues: int = MAX_ISSUES,
-                  timeout: float | None = None) -> dict[Path, GltfReport]:
+def validate_glbs(
+    paths: list[Path],
+    *,
+    node: str = "node",
+    max_issues: int = MAX_ISSUES,
+    timeout: float | None = None,
+) -> dict[Path, GltfReport]:
     """Validate every file in ``paths`` with one Node process; one report per path.
 
     A file that cannot be read or is not glTF at all gets one error
@@ -122,14 +130,18 @@ def validate_glbs(paths: list[Path], *, node: str = "node", max_issues: int = MA
     lines = _run([], node=node, stdin=json.dumps(files), timeout=limit, max_issues=max_issues)
     if len(lines) != len(files):
         raise ValidatorUnavailable(
-            f"glTF validator answered for {len(lines)} of {len(files)} files")
+            f"glTF validator answered for {len(lines)} of {len(files)} files"
+        )
     reports: dict[Path, GltfReport] = {}
     for original, line in zip(paths, lines, strict=True):
         raw = json.loads(line)
         reports[original] = GltfReport(
-            errors=int(raw["numErrors"]), warnings=int(raw["numWarnings"]),
-            messages=list(raw["messages"]), infos=int(raw["numInfos"]),
-            hints=int(raw["numHints"]), truncated=bool(raw["truncated"]),
+            errors=int(raw["numErrors"]),
+            warnings=int(raw["numWarnings"]),
+            messages=list(raw["messages"]),
+            infos=int(raw["numInfos"]),
+            hints=int(raw["numHints"]),
+            truncated=bool(raw["truncated"]),
         )
     return reports
 

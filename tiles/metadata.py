@@ -33,15 +33,18 @@ class Property:
     has_missing: bool = False
 
     def to_class_property(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "type": self.type if self.type != "INT32"
-                               and self.type != "FLOAT64" else "SCALAR"}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "type": self.type if self.type != "INT32" and self.type != "FLOAT64" else "SCALAR",
+        }
         if self.type in ("INT32", "FLOAT64"):
             out["componentType"] = self.type
         if self.id in ("id", "type"):
             out["required"] = True
         elif self.has_missing and self.type != "BOOLEAN":
-            out["noData"] = {"STRING": "", "INT32": INT32_NODATA,
-                             "FLOAT64": FLOAT64_NODATA}[self.type]
+            out["noData"] = {"STRING": "", "INT32": INT32_NODATA, "FLOAT64": FLOAT64_NODATA}[
+                self.type
+            ]
         return out
 
     def to_json(self) -> dict[str, str]:
@@ -53,8 +56,10 @@ class Schema:
     properties: tuple[Property, ...]
 
     def class_json(self) -> dict[str, Any]:
-        return {"name": "City object",
-                "properties": {p.id: p.to_class_property() for p in self.properties}}
+        return {
+            "name": "City object",
+            "properties": {p.id: p.to_class_property() for p in self.properties},
+        }
 
 
 def _kind(v: Any) -> str:
@@ -77,8 +82,7 @@ def build_schema(features: list[Feature]) -> Schema:
             if v is not None:
                 s.add(_kind(v))
                 present[k] = present.get(k, 0) + 1
-    props = [Property(pid, pid, t, has_missing=pid == "parent" or pid == "lod")
-             for pid, t in CORE]
+    props = [Property(pid, pid, t, has_missing=pid == "parent" or pid == "lod") for pid, t in CORE]
     used = {p.id for p in props}
     for n, (name, ks) in enumerate(kinds.items()):
         missing = present.get(name, 0) < len(features)
@@ -139,13 +143,16 @@ def encode(prop: Property, values: list[Any]) -> dict[str, NDArray[Any]]:
         data = [as_text(v).encode() for v in values]
         offsets = np.zeros(len(data) + 1, dtype=np.uint32)
         offsets[1:] = np.cumsum([len(d) for d in data])
-        return {"values": np.frombuffer(b"".join(data), dtype=np.uint8),
-                "stringOffsets": offsets}
+        return {"values": np.frombuffer(b"".join(data), dtype=np.uint8), "stringOffsets": offsets}
     if prop.type == "INT32":
-        return {"values": np.array([INT32_NODATA if v is None else v for v in values],
-                                   dtype=np.int32)}
+        return {
+            "values": np.array([INT32_NODATA if v is None else v for v in values], dtype=np.int32)
+        }
     if prop.type == "FLOAT64":
-        return {"values": np.array([FLOAT64_NODATA if v is None else float(v) for v in values],
-                                   dtype=np.float64)}
+        return {
+            "values": np.array(
+                [FLOAT64_NODATA if v is None else float(v) for v in values], dtype=np.float64
+            )
+        }
     bits = np.array([bool(v) for v in values], dtype=np.uint8)
     return {"values": np.packbits(bits, bitorder="little")}

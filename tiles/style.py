@@ -45,7 +45,8 @@ _TYPE_RGB = {
 _DEFAULT = (205, 205, 205)
 
 SURFACE_PALETTE: NDArray[np.uint8] = np.array(
-    [(*_SURFACE_RGB.get(name, _DEFAULT), 255) for name in SURFACE_TYPES], dtype=np.uint8)
+    [(*_SURFACE_RGB.get(name, _DEFAULT), 255) for name in SURFACE_TYPES], dtype=np.uint8
+)
 
 
 def type_rgba(object_type: str) -> tuple[int, int, int, int]:

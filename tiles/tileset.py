@@ -29,8 +29,10 @@ def geometric_error(node: Node) -> float:
 
 
 def _tile(node: Node, contents: dict[str, str]) -> dict[str, Any]:
-    tile: dict[str, Any] = {"boundingVolume": {"box": box(node)},
-                            "geometricError": geometric_error(node)}
+    tile: dict[str, Any] = {
+        "boundingVolume": {"box": box(node)},
+        "geometricError": geometric_error(node),
+    }
     if node.address in contents:
         tile["content"] = {"uri": contents[node.address]}
     if node.children:
@@ -38,8 +40,9 @@ def _tile(node: Node, contents: dict[str, str]) -> dict[str, Any]:
     return tile
 
 
-def tileset_json(root: Node, frame: LocalFrame, contents: dict[str, str],
-                 extras: dict[str, Any] | None = None) -> dict[str, Any]:
+def tileset_json(
+    root: Node, frame: LocalFrame, contents: dict[str, str], extras: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The tileset: ENU boxes under a root ``transform`` to ECEF, additive refinement."""
     tile = _tile(root, contents)
     tile["transform"] = frame.matrix()

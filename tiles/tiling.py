@@ -46,16 +46,30 @@ def feature_cost(vertices: NDArray[np.int64], triangles: NDArray[np.int64]) -> N
     return vertices * BYTES_PER_VERTEX + triangles * BYTES_PER_TRIANGLE + BYTES_PER_FEATURE
 
 
-def build_tree(lo: NDArray[np.float64], hi: NDArray[np.float64], cost: NDArray[np.int64],
-               *, max_bytes: int, max_features: int) -> Node:
+def build_tree(
+    lo: NDArray[np.float64],
+    hi: NDArray[np.float64],
+    cost: NDArray[np.int64],
+    *,
+    max_bytes: int,
+    max_features: int,
+) -> Node:
     """Build the tree over features with bounding boxes ``lo``/``hi`` (n, 3)."""
     centres = (lo + hi) / 2
     return _node("0", np.arange(lo.shape[0]), lo, hi, centres, cost, max_bytes, max_features, 0)
 
 
-def _node(address: str, idx: NDArray[np.int64], lo: NDArray[np.float64],
-          hi: NDArray[np.float64], centres: NDArray[np.float64], cost: NDArray[np.int64],
-          max_bytes: int, max_features: int, depth: int) -> Node:
+def _node(
+    address: str,
+    idx: NDArray[np.int64],
+    lo: NDArray[np.float64],
+    hi: NDArray[np.float64],
+    centres: NDArray[np.float64],
+    cost: NDArray[np.int64],
+    max_bytes: int,
+    max_features: int,
+    depth: int,
+) -> Node:
     node = Node(address, lo[idx].min(axis=0), hi[idx].max(axis=0))
     fits = int(cost[idx].sum()) <= max_bytes and idx.size <= max_features
     if fits or idx.size == 1 or depth >= MAX_DEPTH:

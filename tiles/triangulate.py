@@ -12,11 +12,13 @@ _EPS_AREA = 1e-12
 def newell_normal(ring: NDArray[np.float64]) -> NDArray[np.float64]:
     """Area-weighted normal of a (possibly non-planar) ring; length is twice its area."""
     nxt = np.roll(ring, -1, axis=0)
-    return np.array([
-        np.sum((ring[:, 1] - nxt[:, 1]) * (ring[:, 2] + nxt[:, 2])),
-        np.sum((ring[:, 2] - nxt[:, 2]) * (ring[:, 0] + nxt[:, 0])),
-        np.sum((ring[:, 0] - nxt[:, 0]) * (ring[:, 1] + nxt[:, 1])),
-    ])
+    return np.array(
+        [
+            np.sum((ring[:, 1] - nxt[:, 1]) * (ring[:, 2] + nxt[:, 2])),
+            np.sum((ring[:, 2] - nxt[:, 2]) * (ring[:, 0] + nxt[:, 0])),
+            np.sum((ring[:, 0] - nxt[:, 0]) * (ring[:, 1] + nxt[:, 1])),
+        ]
+    )
 
 
 def clean_ring(ring: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -132,8 +132,7 @@ class _Checker:
         self.files += 1
         if self.files > MAX_TILESET_FILES:
             if self.files == MAX_TILESET_FILES + 1:
-                self.add("too_many_tilesets", f"more than {MAX_TILESET_FILES} tileset files",
-                         where)
+                self.add("too_many_tilesets", f"more than {MAX_TILESET_FILES} tileset files", where)
             return
         doc = self._load(file, prefix)
         if doc is None:
@@ -153,8 +152,9 @@ class _Checker:
             return None
         return doc if isinstance(doc, dict) else None
 
-    def _check_doc(self, doc: dict[str, Any], base: Path, prefix: str,
-                   parent: _Frame | None) -> None:
+    def _check_doc(
+        self, doc: dict[str, Any], base: Path, prefix: str, parent: _Frame | None
+    ) -> None:
         for path, value in non_finite(doc):
             self.add("non_finite", f"{value} is not a JSON number", prefix + path)
         asset = doc.get("asset")
@@ -162,8 +162,11 @@ class _Checker:
         if version is None:
             self.add("asset_version_missing", "asset.version is required", prefix + "asset")
         elif version not in VERSIONS:
-            self.add("asset_version_unknown", f"asset.version {version!r} is not 1.0 or 1.1",
-                     prefix + "asset.version")
+            self.add(
+                "asset_version_unknown",
+                f"asset.version {version!r} is not 1.0 or 1.1",
+                prefix + "asset.version",
+            )
         self._geometric_error(doc, prefix + "geometricError")
         self._extensions(doc, prefix, version)
         root = doc.get("root")
@@ -171,8 +174,16 @@ class _Checker:
             self.add("root_missing", "the tileset has no root tile object", prefix + "root")
             return
         world = parent.world if parent else np.eye(4)
-        stack = [_Frame(root, prefix + "root", world, parent.parent_volume if parent else None,
-                        parent.parent_error if parent else None, True)]
+        stack = [
+            _Frame(
+                root,
+                prefix + "root",
+                world,
+                parent.parent_volume if parent else None,
+                parent.parent_error if parent else None,
+                True,
+            )
+        ]
         while stack:
             stack.extend(reversed(self._tile(stack.pop(), base, prefix)))
 
@@ -185,9 +196,11 @@ class _Checker:
             return []
         error = self._geometric_error(tile, path + ".geometricError")
         if error is not None and frame.parent_error is not None and error > frame.parent_error:
-            self.add("geometric_error_not_decreasing",
-                     f"geometricError {error} is larger than its parent's {frame.parent_error}",
-                     path + ".geometricError")
+            self.add(
+                "geometric_error_not_decreasing",
+                f"geometricError {error} is larger than its parent's {frame.parent_error}",
+                path + ".geometricError",
+            )
         refine = tile.get("refine")
         if refine is None and frame.is_root:
             self.add("refine_missing_in_root", "the root tile must have refine", path)
@@ -197,16 +210,27 @@ class _Checker:
         own = self._volume(tile.get("boundingVolume"), path + ".boundingVolume", world, True)
         if "viewerRequestVolume" in tile:
             self._volume(tile["viewerRequestVolume"], path + ".viewerRequestVolume", world, False)
-        self._inside("child_not_inside_parent", frame.parent_volume, own,
-                     path + ".boundingVolume", "its parent's bounding volume")
+        self._inside(
+            "child_not_inside_parent",
+            frame.parent_volume,
+            own,
+            path + ".boundingVolume",
+            "its parent's bounding volume",
+        )
         implicit = tile.get("implicitTiling")
         if implicit is not None:
             self._implicit(implicit, path + ".implicitTiling", base)
         for content, content_path in self._contents(tile, path):
-            inner = self._volume(content.get("boundingVolume"), content_path + ".boundingVolume",
-                                 world, False)
-            self._inside("content_not_inside_tile", own, inner, content_path + ".boundingVolume",
-                         "its tile's bounding volume")
+            inner = self._volume(
+                content.get("boundingVolume"), content_path + ".boundingVolume", world, False
+            )
+            self._inside(
+                "content_not_inside_tile",
+                own,
+                inner,
+                content_path + ".boundingVolume",
+                "its tile's bounding volume",
+            )
             if implicit is None:  # an implicit root's content URI is a template
                 child = _Frame(tile, content_path, world, own, error, True)
                 self._content(content, child, base, prefix)
@@ -217,10 +241,13 @@ class _Checker:
             self.add("invalid_type", "children must be an array", path + ".children")
             return []
         if not children:
-            self.add("children_empty", "children is an empty array (omit it instead)",
-                     path + ".children")
-        return [_Frame(child, f"{path}.children[{i}]", world, own, error, False)
-                for i, child in enumerate(children)]
+            self.add(
+                "children_empty", "children is an empty array (omit it instead)", path + ".children"
+            )
+        return [
+            _Frame(child, f"{path}.children[{i}]", world, own, error, False)
+            for i, child in enumerate(children)
+        ]
 
     def _geometric_error(self, owner: dict[str, Any], path: str) -> float | None:
         if "geometricError" not in owner:
@@ -241,17 +268,22 @@ class _Checker:
         values = tile.get("transform")
         if values is None:
             return world
-        if not (isinstance(values, list) and len(values) == 16
-                and all(_is_number(v) for v in values)):
-            self.add("transform_invalid", "transform must be an array of 16 numbers",
-                     path + ".transform")
+        if not (
+            isinstance(values, list) and len(values) == 16 and all(_is_number(v) for v in values)
+        ):
+            self.add(
+                "transform_invalid", "transform must be an array of 16 numbers", path + ".transform"
+            )
             return None
         if not all(math.isfinite(v) for v in values):
             return None  # reported as non_finite
         matrix = np.asarray(values, dtype=np.float64).reshape(4, 4).T  # column-major
         if not np.array_equal(matrix[3], [0.0, 0.0, 0.0, 1.0]):
-            self.add("transform_invalid", "transform is not affine (last row must be 0 0 0 1)",
-                     path + ".transform")
+            self.add(
+                "transform_invalid",
+                "transform is not affine (last row must be 0 0 0 1)",
+                path + ".transform",
+            )
             return None
         if world is None:
             return None
@@ -259,8 +291,9 @@ class _Checker:
             combined: Array = world @ matrix
         return combined if np.isfinite(combined).all() else None
 
-    def _volume(self, value: object, path: str, world: Array | None,
-                required: bool) -> Volume | None:
+    def _volume(
+        self, value: object, path: str, world: Array | None, required: bool
+    ) -> Volume | None:
         if value is None:
             if required:
                 self.add("bounding_volume_missing", "boundingVolume is required", path)
@@ -285,8 +318,9 @@ class _Checker:
             self.add("bounding_volume_invalid", problem, path)
         return not problems
 
-    def _inside(self, code: str, outer: Volume | None, inner: Volume | None, path: str,
-                what: str) -> None:
+    def _inside(
+        self, code: str, outer: Volume | None, inner: Volume | None, path: str, what: str
+    ) -> None:
         if outer is None or inner is None:
             return
         with np.errstate(all="ignore"):  # volumes near float range: NaN means "cannot tell"
@@ -333,9 +367,11 @@ class _Checker:
         if target.suffix.lower() == ".json":
             tile = frame.tile
             if isinstance(tile, dict) and tile.get("children"):
-                self.add("external_tileset_with_children",
-                         "a tile pointing to an external tileset cannot have children",
-                         frame.path)
+                self.add(
+                    "external_tileset_with_children",
+                    "a tile pointing to an external tileset cannot have children",
+                    frame.path,
+                )
             external_prefix = target.relative_to(self.top).as_posix() + "#"
             self.check_file(target, external_prefix, frame)
 
@@ -345,8 +381,11 @@ class _Checker:
         if parts.scheme == "data":
             return None
         if parts.scheme or parts.netloc:
-            self.add("content_uri_unsupported", f"{_short(uri)} is not a relative reference; "
-                     "twin tilesets are self-contained", path)
+            self.add(
+                "content_uri_unsupported",
+                f"{_short(uri)} is not a relative reference; twin tilesets are self-contained",
+                path,
+            )
             return None
         relative = unquote(parts.path)
         if not relative or relative.startswith("/") or "\\" in relative or "\0" in relative:
@@ -358,8 +397,9 @@ class _Checker:
             self.add("content_missing", f"{_short(uri)} cannot be resolved: {str(exc)[:100]}", path)
             return None
         if not target.is_relative_to(self.top):
-            self.add("content_uri_unsafe", f"{_short(uri)} leads outside the tileset's folder",
-                     path)
+            self.add(
+                "content_uri_unsafe", f"{_short(uri)} leads outside the tileset's folder", path
+            )
             return None
         return target
 
@@ -367,16 +407,22 @@ class _Checker:
         subtrees = implicit.get("subtrees") if isinstance(implicit, dict) else None
         uri = subtrees.get("uri") if isinstance(subtrees, dict) else None
         if not isinstance(uri, str):
-            self.add("implicit_subtrees_uri_missing", "implicitTiling.subtrees.uri is required",
-                     path + ".subtrees")
+            self.add(
+                "implicit_subtrees_uri_missing",
+                "implicitTiling.subtrees.uri is required",
+                path + ".subtrees",
+            )
             return
         first = uri
         for name in ("level", "x", "y", "z"):
             first = first.replace("{" + name + "}", "0")
         target = self._resolve(first, base, path + ".subtrees.uri")
         if target is not None and not _is_file(target):
-            self.add("implicit_subtree_missing", f"the root subtree {first} does not exist",
-                     path + ".subtrees.uri")
+            self.add(
+                "implicit_subtree_missing",
+                f"the root subtree {first} does not exist",
+                path + ".subtrees.uri",
+            )
 
     # --- extensions ------------------------------------------------------------------
 
@@ -391,13 +437,21 @@ class _Checker:
         used, required = declared["extensionsUsed"], declared["extensionsRequired"]
         found = extensions_found(doc, version)
         for name in sorted(required - used):
-            self.add("extension_required_not_used",
-                     f"{name} is in extensionsRequired but not in extensionsUsed",
-                     prefix + "extensionsRequired")
+            self.add(
+                "extension_required_not_used",
+                f"{name} is in extensionsRequired but not in extensionsUsed",
+                prefix + "extensionsRequired",
+            )
         for name in sorted(found - used):
-            self.add("extension_found_not_used", f"{name} is used but not in extensionsUsed",
-                     prefix + "extensionsUsed")
+            self.add(
+                "extension_found_not_used",
+                f"{name} is used but not in extensionsUsed",
+                prefix + "extensionsUsed",
+            )
         for name in sorted(used - found):
-            self.add("extension_used_not_found",
-                     f"{name} is declared in extensionsUsed but never used",
-                     prefix + "extensionsUsed", "warning")
+            self.add(
+                "extension_used_not_found",
+                f"{name} is declared in extensionsUsed but never used",
+                prefix + "extensionsUsed",
+                "warning",
+            )

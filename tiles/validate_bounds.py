@@ -53,8 +53,11 @@ def volume(bounding_volume: Mapping[str, Any], world: Array) -> Volume | None:
     numbers overflow (LAPACK can spin forever on infinities)."""
     with np.errstate(over="ignore", invalid="ignore"):
         found = _volume(bounding_volume, world)
-    if found is None or not (np.isfinite(found.center).all() and np.isfinite(found.axes).all()
-                             and math.isfinite(found.radius)):
+    if found is None or not (
+        np.isfinite(found.center).all()
+        and np.isfinite(found.axes).all()
+        and math.isfinite(found.radius)
+    ):
         return None
     return found
 
@@ -80,9 +83,14 @@ def _volume(bounding_volume: Mapping[str, Any], world: Array) -> Volume | None:
 
 
 def _numbers(value: object, length: int) -> TypeGuard[list[float]]:
-    return (isinstance(value, list) and len(value) == length
-            and all(isinstance(v, int | float) and not isinstance(v, bool)
-                    and math.isfinite(v) for v in value))
+    return (
+        isinstance(value, list)
+        and len(value) == length
+        and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in value
+        )
+    )
 
 
 LENGTHS = {"box": 12, "region": 6, "sphere": 4}
@@ -91,8 +99,11 @@ LENGTHS = {"box": 12, "region": 6, "sphere": 4}
 def volume_problems(kind: str, values: object) -> list[str]:
     """What is wrong with the numbers of a ``box``, ``region`` or ``sphere``."""
     length = LENGTHS[kind]
-    if not (isinstance(values, list) and len(values) == length
-            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)):
+    if not (
+        isinstance(values, list)
+        and len(values) == length
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    ):
         return [f"{kind} must be an array of {length} numbers"]
     if not _numbers(values, length):
         return []  # NaN or infinity: reported as non_finite; volume() skips it
@@ -101,9 +112,11 @@ def volume_problems(kind: str, values: object) -> list[str]:
         problems.append(f"radius {values[3]} is negative")
     if kind == "region":
         limits = {"west": math.pi, "south": math.pi / 2, "east": math.pi, "north": math.pi / 2}
-        problems += [f"{name} {v} is outside [-{limit:.6f}, {limit:.6f}]"
-                     for (name, limit), v in zip(limits.items(), values, strict=False)
-                     if not -limit <= v <= limit]
+        problems += [
+            f"{name} {v} is outside [-{limit:.6f}, {limit:.6f}]"
+            for (name, limit), v in zip(limits.items(), values, strict=False)
+            if not -limit <= v <= limit
+        ]
         if values[1] > values[3]:
             problems.append(f"south {values[1]} is north of north {values[3]}")
         if values[4] > values[5]:
@@ -230,9 +243,14 @@ def to_geodetic(points: Array) -> tuple[Array, Array, Array]:
 
 def to_ecef(lon: Array, lat: Array, height: Array) -> Array:
     n = WGS84_A / np.sqrt(1.0 - WGS84_E2 * np.sin(lat) ** 2)
-    return np.stack([(n + height) * np.cos(lat) * np.cos(lon),
-                     (n + height) * np.cos(lat) * np.sin(lon),
-                     (n * (1.0 - WGS84_E2) + height) * np.sin(lat)], axis=1)
+    return np.stack(
+        [
+            (n + height) * np.cos(lat) * np.cos(lon),
+            (n + height) * np.cos(lat) * np.sin(lon),
+            (n * (1.0 - WGS84_E2) + height) * np.sin(lat),
+        ],
+        axis=1,
+    )
 
 
 def _points_in_region(region: tuple[float, ...], points: Array) -> float:
@@ -261,8 +279,10 @@ def _surface_points(v: Volume) -> Array:
         k = np.arange(count) + 0.5
         polar = np.arccos(1.0 - 2.0 * k / count)
         azimuth = math.pi * (1.0 + math.sqrt(5.0)) * k
-        directions = np.stack([np.cos(azimuth) * np.sin(polar),
-                               np.sin(azimuth) * np.sin(polar), np.cos(polar)], axis=1)
+        directions = np.stack(
+            [np.cos(azimuth) * np.sin(polar), np.sin(azimuth) * np.sin(polar), np.cos(polar)],
+            axis=1,
+        )
         points: Array = v.center + v.radius * directions
         return points
     west, south, east, north, low, high = v.region
@@ -272,6 +292,7 @@ def _surface_points(v: Volume) -> Array:
     lons = west + np.linspace(0.0, _lon_span(west, east), n_lon)
     lats = np.linspace(south, north, n_lat)
     lon_grid, lat_grid = np.meshgrid(lons, lats, indexing="ij")
-    layers = [to_ecef(lon_grid.ravel(), lat_grid.ravel(), np.full(lon_grid.size, h))
-              for h in (low, high)]
+    layers = [
+        to_ecef(lon_grid.ravel(), lat_grid.ravel(), np.full(lon_grid.size, h)) for h in (low, high)
+    ]
     return np.concatenate(layers)

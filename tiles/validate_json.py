@@ -38,14 +38,16 @@ def read_json(file: Path) -> tuple[Any, Problems]:
         return result
 
     try:
-        doc = json.loads(raw.decode("utf-8"), object_pairs_hook=pairs, parse_constant=float,
-                         parse_int=_integer)
+        doc = json.loads(
+            raw.decode("utf-8"), object_pairs_hook=pairs, parse_constant=float, parse_int=_integer
+        )
     except UnicodeDecodeError as exc:
         return None, [("invalid_json", f"not UTF-8 at byte {exc.start}")]
     except (ValueError, RecursionError) as exc:
         return None, [("invalid_json", f"not valid JSON: {exc}")]
-    problems = [("duplicate_key", f"key {key!r} appears twice in one object")
-                for key in duplicates[:10]]
+    problems = [
+        ("duplicate_key", f"key {key!r} appears twice in one object") for key in duplicates[:10]
+    ]
     return doc, problems
 
 
@@ -60,8 +62,13 @@ def non_finite(doc: object) -> Iterator[tuple[str, float]]:
     stack: list[tuple[object, str]] = [(doc, "")]
     while stack:
         node, path = stack.pop()
-        items = (node.items() if isinstance(node, dict)
-                 else enumerate(node) if isinstance(node, list) else ())
+        items = (
+            node.items()
+            if isinstance(node, dict)
+            else enumerate(node)
+            if isinstance(node, list)
+            else ()
+        )
         for key, value in items:
             if isinstance(value, dict | list):
                 stack.append((value, join(path, key)))
@@ -81,8 +88,11 @@ def extensions_found(doc: dict[str, Any], version: object) -> set[str]:
             if isinstance(extensions, dict):
                 found.update(extensions)
             uri = node.get("uri")
-            if (version == "1.0" and isinstance(uri, str)
-                    and uri.lower().endswith((".glb", ".gltf"))):
+            if (
+                version == "1.0"
+                and isinstance(uri, str)
+                and uri.lower().endswith((".glb", ".gltf"))
+            ):
                 found.add("3DTILES_content_gltf")
             stack.extend(v for k, v in node.items() if k != "extras")
         elif isinstance(node, list):

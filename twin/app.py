@@ -20,12 +20,19 @@ from .settings import Settings
 from .store import InvalidLayerName, Store
 
 # Starlette serves unknown suffixes as text/plain: register the 3D Tiles ones first.
-for _suffix, _type in {".glb": "model/gltf-binary", ".gltf": "model/gltf+json",
-                       ".b3dm": "application/octet-stream", ".pnts": "application/octet-stream",
-                       ".i3dm": "application/octet-stream", ".cmpt": "application/octet-stream",
-                       ".subtree": "application/octet-stream", ".json": "application/json",
-                       ".mjs": "text/javascript", ".js": "text/javascript",
-                       ".wasm": "application/wasm"}.items():
+for _suffix, _type in {
+    ".glb": "model/gltf-binary",
+    ".gltf": "model/gltf+json",
+    ".b3dm": "application/octet-stream",
+    ".pnts": "application/octet-stream",
+    ".i3dm": "application/octet-stream",
+    ".cmpt": "application/octet-stream",
+    ".subtree": "application/octet-stream",
+    ".json": "application/json",
+    ".mjs": "text/javascript",
+    ".js": "text/javascript",
+    ".wasm": "application/wasm",
+}.items():
     mimetypes.add_type(_type, _suffix)
 
 #: One table from library errors to HTTP statuses; routes never translate by hand.
@@ -37,9 +44,11 @@ STATUS_CODES: dict[type[Exception], int] = {
     TilesError: 422,
 }
 
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data: blob:; worker-src 'self' blob:; connect-src 'self' data: blob:; "
-       "font-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; worker-src 'self' blob:; connect-src 'self' data: blob:; "
+    "font-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
+)
 
 
 def add_exception_handlers(app: FastAPI) -> None:
@@ -65,9 +74,12 @@ class SecurityHeaders(BaseHTTPMiddleware):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="twin", version=__version__,
-                  description="A lightweight digital twin for municipalities: 3D city models "
-                  "as OGC 3D Tiles, with a browser viewer.")
+    app = FastAPI(
+        title="twin",
+        version=__version__,
+        description="A lightweight digital twin for municipalities: 3D city models "
+        "as OGC 3D Tiles, with a browser viewer.",
+    )
     app.state.settings = settings
     app.state.store = Store(settings.data_dir)
     app.state.store.remove_stale_staging()

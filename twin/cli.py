@@ -26,34 +26,50 @@ EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT = 1, 2, 3
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="twin", description="A lightweight digital twin for "
-                                "municipalities: 3D city models to 3D Tiles, served with a viewer.")
+    p = argparse.ArgumentParser(
+        prog="twin",
+        description="A lightweight digital twin for "
+        "municipalities: 3D city models to 3D Tiles, served with a viewer.",
+    )
     p.add_argument("--version", action="version", version=f"twin {__version__}")
-    p.add_argument("--data-dir", type=Path, help="data directory (default: $TWIN_DATA_DIR or "
-                   "./twin-data)")
+    p.add_argument(
+        "--data-dir", type=Path, help="data directory (default: $TWIN_DATA_DIR or ./twin-data)"
+    )
     p.add_argument("--debug", action="store_true", help="print tracebacks")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def conversion_options(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--crs", help="CRS of the source, giving or overriding the file's "
-                        "(EPSG:7415, an OGC URN or URL)")
-        sp.add_argument("--lod", help="level of detail to take, e.g. 2.2 (default: the highest "
-                        "of each object)")
-        sp.add_argument("--axis-order", choices=["xy", "yx"], help="force easting-first (xy) "
-                        "or northing-first (yx) coordinates (default: decided from CRS and data)")
+        sp.add_argument(
+            "--crs",
+            help="CRS of the source, giving or overriding the file's "
+            "(EPSG:7415, an OGC URN or URL)",
+        )
+        sp.add_argument(
+            "--lod", help="level of detail to take, e.g. 2.2 (default: the highest of each object)"
+        )
+        sp.add_argument(
+            "--axis-order",
+            choices=["xy", "yx"],
+            help="force easting-first (xy) "
+            "or northing-first (yx) coordinates (default: decided from CRS and data)",
+        )
 
     c = sub.add_parser("convert", help="convert a map export to a standalone 3D Tiles tileset")
     c.add_argument("source", type=Path)
     c.add_argument("--out", type=Path, required=True, help="output folder (created or replaced)")
     conversion_options(c)
 
-    i = sub.add_parser("import", help="convert a map export into the data directory and "
-                       "publish it as a layer")
+    i = sub.add_parser(
+        "import", help="convert a map export into the data directory and publish it as a layer"
+    )
     i.add_argument("source", type=Path)
     i.add_argument("--layer", required=True, help="layer name: lower-case letters, digits, - _")
     i.add_argument("--title", help="title shown in the viewer")
-    i.add_argument("--if-changed", action="store_true", help="do nothing if the source and "
-                   "options are the same as the current version's")
+    i.add_argument(
+        "--if-changed",
+        action="store_true",
+        help="do nothing if the source and options are the same as the current version's",
+    )
     conversion_options(i)
 
     sub.add_parser("layers", help="list the published layers")
@@ -70,9 +86,11 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
 
 def _summary(report: Report, where: str) -> str:
     mb = report.bytes_total / 1e6
-    return (f"{report.source}: {report.feature_count} objects, {report.triangle_count:,} "
-            f"triangles, {report.tile_count} tiles ({mb:.1f} MB) in {report.seconds:.1f} s "
-            f"[{report.crs}, {report.axis_note}] -> {where}")
+    return (
+        f"{report.source}: {report.feature_count} objects, {report.triangle_count:,} "
+        f"triangles, {report.tile_count} tiles ({mb:.1f} MB) in {report.seconds:.1f} s "
+        f"[{report.crs}, {report.axis_note}] -> {where}"
+    )
 
 
 def _print_warnings(report: Report | dict[str, Any]) -> None:
@@ -88,12 +106,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(_summary(report, str(args.out)))
     elif args.command == "import":
         store = Store(settings.data_dir)
-        layer, changed = store.import_file(args.source, args.layer, title=args.title,
-                                           options=_options(args), if_changed=args.if_changed)
+        layer, changed = store.import_file(
+            args.source,
+            args.layer,
+            title=args.title,
+            options=_options(args),
+            if_changed=args.if_changed,
+        )
         if changed:
             _print_warnings(layer.report)
-            print(_summary(Report(**layer.report), f"layer {layer.name!r} version "
-                           f"{layer.current} (published)"))
+            print(
+                _summary(
+                    Report(**layer.report),
+                    f"layer {layer.name!r} version {layer.current} (published)",
+                )
+            )
         else:
             print(f"layer {layer.name!r} is up to date (version {layer.current})")
     elif args.command == "layers":
@@ -102,15 +129,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"no layers in {settings.data_dir}")
         for layer in layers:
             r = layer.report
-            print(f"{layer.name}\t{layer.title}\t{r['feature_count']} objects\t{r['crs']}\t"
-                  f"{r['source']}\tversion {layer.current}\t{len(layer.versions)} version(s)")
+            print(
+                f"{layer.name}\t{layer.title}\t{r['feature_count']} objects\t{r['crs']}\t"
+                f"{r['source']}\tversion {layer.current}\t{len(layer.versions)} version(s)"
+            )
     elif args.command == "serve":
         import uvicorn
 
         from .app import create_app
 
-        print(f"twin {__version__}: serving {settings.data_dir} at http://{args.host}:{args.port}",
-              file=sys.stderr)
+        print(
+            f"twin {__version__}: serving {settings.data_dir} at http://{args.host}:{args.port}",
+            file=sys.stderr,
+        )
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 
@@ -134,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if args.debug or os.environ.get("TWIN_DEBUG"):
             traceback.print_exc()
-        print(f"twin: internal error: {type(exc).__name__}: {exc} (run with --debug for the "
-              "traceback)", file=sys.stderr)
+        print(
+            f"twin: internal error: {type(exc).__name__}: {exc} (run with --debug for the "
+            "traceback)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL

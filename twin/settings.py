@@ -18,10 +18,13 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("twin-data"), description="Where layers and the database live.")
     title: str = Field("twin", description="Shown in the viewer's title bar.")
     viewer_dir: Path = Field(REPO_ROOT / "viewer", description="The static viewer files.")
-    cesium_dir: Path = Field(REPO_ROOT / "node_modules" / "cesium" / "Build" / "Cesium",
-                             description="CesiumJS's prebuilt Build/Cesium folder (from npm).")
+    cesium_dir: Path = Field(
+        REPO_ROOT / "node_modules" / "cesium" / "Build" / "Cesium",
+        description="CesiumJS's prebuilt Build/Cesium folder (from npm).",
+    )
     base_map_url: str | None = Field(
-        None, description="A TMS base map URL; default: Natural Earth II shipped with CesiumJS.")
+        None, description="A TMS base map URL; default: Natural Earth II shipped with CesiumJS."
+    )
     base_map_credit: str = Field("Natural Earth II (public domain), shipped with CesiumJS")
     debug: bool = False
 

@@ -62,8 +62,10 @@ class Layer:
 
 def check_name(name: str) -> str:
     if not NAME.match(name):
-        raise InvalidLayerName(f"layer name {name!r} must be 1-63 lower-case letters, digits, "
-                               "'-' or '_', starting with a letter or digit")
+        raise InvalidLayerName(
+            f"layer name {name!r} must be 1-63 lower-case letters, digits, "
+            "'-' or '_', starting with a letter or digit"
+        )
     return name
 
 
@@ -103,9 +105,15 @@ class Store:
         versions = [Version(**v) for v in doc.pop("versions")]
         return Layer(versions=versions, **doc)
 
-    def import_file(self, source: Path, name: str, *, title: str | None = None,
-                    options: ConvertOptions | None = None,
-                    if_changed: bool = False) -> tuple[Layer, bool]:
+    def import_file(
+        self,
+        source: Path,
+        name: str,
+        *,
+        title: str | None = None,
+        options: ConvertOptions | None = None,
+        if_changed: bool = False,
+    ) -> tuple[Layer, bool]:
         """Convert ``source`` into a new version of layer ``name`` and publish it.
 
         With ``if_changed``, a source identical (SHA-256, same options) to the current
@@ -114,8 +122,9 @@ class Store:
         check_name(name)
         options = options or ConvertOptions()
         digest = sha256_file(source) if source.is_file() else ""
-        key = hashlib.sha256(f"{digest}|{options.crs}|{options.lod}|{options.axis_order}"
-                             .encode()).hexdigest()
+        key = hashlib.sha256(
+            f"{digest}|{options.crs}|{options.lod}|{options.axis_order}".encode()
+        ).hexdigest()
         try:
             existing: Layer | None = self.get(name)
         except LayerNotFound:
@@ -126,18 +135,26 @@ class Store:
         vid = created.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         report: Report = convert(source, self.version_dir(name, vid), options)
         version = Version(vid, created.isoformat(timespec="seconds"), key, report.to_json())
-        layer = Layer(name=name, title=title or (existing.title if existing else name),
-                      kind="3dtiles", current=vid,
-                      versions=[*(existing.versions if existing else []), version])
+        layer = Layer(
+            name=name,
+            title=title or (existing.title if existing else name),
+            kind="3dtiles",
+            current=vid,
+            versions=[*(existing.versions if existing else []), version],
+        )
         self._write(layer)
         return layer, True
 
     def _write(self, layer: Layer) -> None:
         d = self.layer_dir(layer.name)
         d.mkdir(parents=True, exist_ok=True)
-        doc = {"name": layer.name, "title": layer.title, "kind": layer.kind,
-               "current": layer.current,
-               "versions": [v.__dict__ for v in layer.versions]}
+        doc = {
+            "name": layer.name,
+            "title": layer.title,
+            "kind": layer.kind,
+            "current": layer.current,
+            "versions": [v.__dict__ for v in layer.versions],
+        }
         tmp = d / f".{LAYER_FILE}.{uuid.uuid4().hex[:8]}"
         tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(tmp, d / LAYER_FILE)

@@ -16,8 +16,15 @@ from tiles.readers import read
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cityjson"
 # Members of a city object that are not carried as attributes (the rest, such as
 # "address" or "+extension" members, are shown with the attributes).
-STRUCTURAL = {"type", "geometry", "attributes", "children", "parents", "geographicalExtent",
-              "children_roles"}
+STRUCTURAL = {
+    "type",
+    "geometry",
+    "attributes",
+    "children",
+    "parents",
+    "geographicalExtent",
+    "children_roles",
+}
 
 
 def shared_data_dir() -> Path | None:

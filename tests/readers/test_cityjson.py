@@ -56,15 +56,21 @@ def test_every_fixture_reads_to_sane_meshes(name: str) -> None:
     assert data.lods == dict(Counter(f.lod for f in data.features))
 
 
-@pytest.mark.parametrize(("name", "fmt", "crs"), [
-    ("v10_lod_number.city.json", "CityJSON 1.0", "urn:ogc:def:crs:EPSG::7415"),
-    ("v11_multisolid_compositesolid.city.json", "CityJSON 1.1", RD_URL),
-    ("v20_geometry_instance.city.json", "CityJSON 2.0", RD_URL),
-    ("building_parts.city.jsonl", "CityJSON 2.0", RD_URL),
-    ("compound_crs.city.json", "CityJSON 2.0",
-     "http://www.opengis.net/def/crs-compound?1=http://www.opengis.net/def/crs/EPSG/0/28992"
-     "&2=http://www.opengis.net/def/crs/EPSG/0/5709"),
-])
+@pytest.mark.parametrize(
+    ("name", "fmt", "crs"),
+    [
+        ("v10_lod_number.city.json", "CityJSON 1.0", "urn:ogc:def:crs:EPSG::7415"),
+        ("v11_multisolid_compositesolid.city.json", "CityJSON 1.1", RD_URL),
+        ("v20_geometry_instance.city.json", "CityJSON 2.0", RD_URL),
+        ("building_parts.city.jsonl", "CityJSON 2.0", RD_URL),
+        (
+            "compound_crs.city.json",
+            "CityJSON 2.0",
+            "http://www.opengis.net/def/crs-compound?1=http://www.opengis.net/def/crs/EPSG/0/28992"
+            "&2=http://www.opengis.net/def/crs/EPSG/0/5709",
+        ),
+    ],
+)
 def test_version_and_reference_system(name: str, fmt: str, crs: str) -> None:
     data = read_fixture(name)
     assert data.format == fmt
@@ -105,8 +111,11 @@ def test_multisolid_keeps_every_solid_and_its_semantics() -> None:
     names = Counter(SURFACE_TYPES[s] for s in f.mesh.surfaces)
     # the second solid's west wall has a null semantic value: class 0
     assert names == {"GroundSurface": 4, "RoofSurface": 4, "WallSurface": 14, "": 2}
-    west2 = [i for i, c in enumerate(corners(f.mesh))
-             if np.allclose(c[:, 0], 85010.0) and f.mesh.surfaces[i] == 0]
+    west2 = [
+        i
+        for i, c in enumerate(corners(f.mesh))
+        if np.allclose(c[:, 0], 85010.0) and f.mesh.surfaces[i] == 0
+    ]
     assert len(west2) == 2
 
 
@@ -144,12 +153,18 @@ def test_geometry_instance_vertices_are_refpoint_plus_matrix_times_template() ->
 
 # -- polygons with holes and non-convex polygons --------------------------------------
 HOLES = {  # object: (outer ring, hole ring) in metres relative to ORIGIN
-    "floor-with-hole": ([[0, 0, 1], [20, 0, 1], [20, 10, 1], [0, 10, 1]],
-                        [[8, 3, 1], [8, 7, 1], [12, 7, 1], [12, 3, 1]]),
-    "wall-with-window": ([[30, 0, 0], [40, 0, 0], [40, 0, 6], [30, 0, 6]],
-                         [[34, 0, 2], [34, 0, 3.5], [36, 0, 3.5], [36, 0, 2]]),
-    "roof-with-chimney": ([[50, 0, 5], [60, 0, 5], [60, 6, 8], [50, 6, 8]],
-                          [[54, 2, 6], [54, 4, 7], [56, 4, 7], [56, 2, 6]]),
+    "floor-with-hole": (
+        [[0, 0, 1], [20, 0, 1], [20, 10, 1], [0, 10, 1]],
+        [[8, 3, 1], [8, 7, 1], [12, 7, 1], [12, 3, 1]],
+    ),
+    "wall-with-window": (
+        [[30, 0, 0], [40, 0, 0], [40, 0, 6], [30, 0, 6]],
+        [[34, 0, 2], [34, 0, 3.5], [36, 0, 3.5], [36, 0, 2]],
+    ),
+    "roof-with-chimney": (
+        [[50, 0, 5], [60, 0, 5], [60, 6, 8], [50, 6, 8]],
+        [[54, 2, 6], [54, 4, 7], [56, 4, 7], [56, 2, 6]],
+    ),
 }
 
 
@@ -205,8 +220,13 @@ def test_building_parts_are_drawn_with_parent_attributes() -> None:
     assert data.lods == {"2.2": 2, "1.2": 1}
 
 
-@pytest.mark.parametrize("pair", [("building_parts.city.json", "building_parts.city.jsonl"),
-                                  ("3dbag_b2.city.json", "3dbag_b2.city.jsonl")])
+@pytest.mark.parametrize(
+    "pair",
+    [
+        ("building_parts.city.json", "building_parts.city.jsonl"),
+        ("3dbag_b2.city.json", "3dbag_b2.city.jsonl"),
+    ],
+)
 def test_cityjsonseq_equals_cityjson(pair: tuple[str, str]) -> None:
     doc, seq = (read_fixture(n) for n in pair)
     assert seq.format == doc.format
@@ -220,21 +240,25 @@ def test_cityjsonseq_equals_cityjson(pair: tuple[str, str]) -> None:
         assert (fa.type, fa.parent_id, fa.lod) == (fb.type, fb.parent_id, fb.lod)
         assert fa.attributes == fb.attributes
         assert fa.mesh.triangle_count == fb.mesh.triangle_count
-        np.testing.assert_allclose(canonical_triangles(fa.mesh), canonical_triangles(fb.mesh),
-                                   rtol=0, atol=1e-9)
+        np.testing.assert_allclose(
+            canonical_triangles(fa.mesh), canonical_triangles(fb.mesh), rtol=0, atol=1e-9
+        )
 
 
-@pytest.mark.parametrize(("lod", "chosen", "roof"), [
-    (None, "2.2", 12.0),  # the highest by default
-    ("2.2", "2.2", 12.0),
-    ("3", "2.2", 12.0),  # above every LoD: the highest
-    ("1.5", "1.3", 11.0),  # the highest at or below the one asked for
-    ("1.3", "1.3", 11.0),
-    ("1.2", "1.2", 10.0),
-    ("1", "1.3", 11.0),  # "1" means any LoD 1.x: the highest of them
-    ("2", "2.2", 12.0),
-    ("0", "0", 0.0),
-])
+@pytest.mark.parametrize(
+    ("lod", "chosen", "roof"),
+    [
+        (None, "2.2", 12.0),  # the highest by default
+        ("2.2", "2.2", 12.0),
+        ("3", "2.2", 12.0),  # above every LoD: the highest
+        ("1.5", "1.3", 11.0),  # the highest at or below the one asked for
+        ("1.3", "1.3", 11.0),
+        ("1.2", "1.2", 10.0),
+        ("1", "1.3", 11.0),  # "1" means any LoD 1.x: the highest of them
+        ("2", "2.2", 12.0),
+        ("0", "0", 0.0),
+    ],
+)
 def test_lod_choice(lod: str | None, chosen: str, roof: float) -> None:
     data = read_fixture("lods.city.json", lod=lod)
     (f,) = data.features
@@ -250,14 +274,16 @@ def test_solid_semantics_follow_each_triangle() -> None:
     s = f.mesh.surfaces
     assert f.mesh.triangle_count == 16  # 2 ground + 2+2+3+3 walls + 2+2 roof
     assert Counter(SURFACE_TYPES[i] for i in s) == {
-        "GroundSurface": 2, "WallSurface": 10, "RoofSurface": 4}
+        "GroundSurface": 2,
+        "WallSurface": 10,
+        "RoofSurface": 4,
+    }
     n = triangle_normals(f.mesh)
     n /= np.linalg.norm(n, axis=1)[:, None]
     centre = f.mesh.positions.mean(axis=0)
     # normals point outwards, and each class sits where it should
     assert (np.einsum("ij,ij->i", n, corners(f.mesh).mean(axis=1) - centre) > 0).all()
-    np.testing.assert_allclose(n[s == SURFACE_INDEX["GroundSurface"]], [[0, 0, -1]] * 2,
-                               atol=1e-12)
+    np.testing.assert_allclose(n[s == SURFACE_INDEX["GroundSurface"]], [[0, 0, -1]] * 2, atol=1e-12)
     assert (np.abs(n[s == SURFACE_INDEX["WallSurface"], 2]) < 1e-12).all()
     roof = s == SURFACE_INDEX["RoofSurface"]
     assert (n[roof, 2] > 0.5).all()
@@ -275,8 +301,12 @@ def test_triangle_only_surface_semantics_and_degenerate_triangle() -> None:
         side = "S" if y < 4 else "N" if y > 6 else "E" if x > 25 else "W"
         by_centroid[side] = SURFACE_TYPES[s]
     # values [0, 1, null, 0]: S traffic, E auxiliary (ring with a closing vertex), N none
-    assert by_centroid == {"S": "TrafficArea", "E": "AuxiliaryTrafficArea", "N": "",
-                           "W": "TrafficArea"}
+    assert by_centroid == {
+        "S": "TrafficArea",
+        "E": "AuxiliaryTrafficArea",
+        "N": "",
+        "W": "TrafficArea",
+    }
     assert mesh_area(f.mesh) == pytest.approx(100.0)
 
 

@@ -70,29 +70,46 @@ def test_real_cityjson_reads_faithfully(shared_data: Path, rel: str) -> None:
     skipped = {s.object_id for s in data.skipped}
     for oid, obj in objects.items():  # every object with surfaces is drawn, by itself or parts
         if any(g["type"] in _MESH_TYPES for g in obj.get("geometry") or []):
-            assert (oid in features or oid in skipped
-                    or any(c in features for c in obj.get("children") or [])), oid
+            assert (
+                oid in features
+                or oid in skipped
+                or any(c in features for c in obj.get("children") or [])
+            ), oid
     for oid, f in features.items():
         obj = objects[oid]
         assert_mesh_sane(f.mesh, len(SURFACE_TYPES))
         assert f.type == obj["type"]
         assert f.parent_id == ((obj.get("parents") or [None])[0])
         assert f.attributes == expected_attributes(objects, oid), oid
-        chosen = [g for g in obj["geometry"]
-                  if g["type"] in _MESH_TYPES and lod_key(g.get("lod", 0)) == lod_key(f.lod)]
+        chosen = [
+            g
+            for g in obj["geometry"]
+            if g["type"] in _MESH_TYPES and lod_key(g.get("lod", 0)) == lod_key(f.lod)
+        ]
         assert chosen, (oid, f.lod)
-        assert lod_key(f.lod) == max(lod_key(g.get("lod", 0)) for g in obj["geometry"]
-                                     if g["type"] in _MESH_TYPES)
+        assert lod_key(f.lod) == max(
+            lod_key(g.get("lod", 0)) for g in obj["geometry"] if g["type"] in _MESH_TYPES
+        )
         # the triangles cover the polygons: area of each outer ring minus its holes
         real = obj["_real"]
-        area = sum((np.linalg.norm(newell(real[p[0]]))
-                    - sum(np.linalg.norm(newell(real[h])) for h in p[1:])) / 2
-                   for g in chosen for p in polygons(g["boundaries"]))
+        area = sum(
+            (
+                np.linalg.norm(newell(real[p[0]]))
+                - sum(np.linalg.norm(newell(real[h])) for h in p[1:])
+            )
+            / 2
+            for g in chosen
+            for p in polygons(g["boundaries"])
+        )
         assert mesh_area(f.mesh) == pytest.approx(area, rel=1e-4), oid
         # semantic classes: exactly those the chosen geometry names (known ones)
-        named = set().union(*(semantic_names(g["semantics"].get("values"),
-                                             g["semantics"]["surfaces"])
-                              for g in chosen if g.get("semantics")))
+        named = set().union(
+            *(
+                semantic_names(g["semantics"].get("values"), g["semantics"]["surfaces"])
+                for g in chosen
+                if g.get("semantics")
+            )
+        )
         got = {SURFACE_TYPES[s] for s in np.unique(f.mesh.surfaces)} - {""}
         assert got == {n for n in named if surface_index(n)}, oid
     assert data.lods == dict(Counter(f.lod for f in data.features))
@@ -100,9 +117,15 @@ def test_real_cityjson_reads_faithfully(shared_data: Path, rel: str) -> None:
 
 def test_every_shared_cityjson_is_collected(shared_data: Path) -> None:
     names = {Path(r).name for r in VALID}
-    assert {"delft.json", "rotterdam_subset.json", "rotterdam_one.json", "japanese.city.json",
-            "3dbag_b2.city.json", "3dbag_b2.city.jsonl",
-            "delft_subset.city.jsonl"} <= names, names
+    assert {
+        "delft.json",
+        "rotterdam_subset.json",
+        "rotterdam_one.json",
+        "japanese.city.json",
+        "3dbag_b2.city.json",
+        "3dbag_b2.city.jsonl",
+        "delft_subset.city.jsonl",
+    } <= names, names
 
 
 def _read(shared_data: Path, rel: str, lod: str | None = None) -> Any:
@@ -130,8 +153,14 @@ def test_rotterdam_one_is_cityjson_1_1(shared_data: Path) -> None:
 def test_delft_bgt_object_types(shared_data: Path) -> None:
     data = _read(shared_data, "cityjson-delft-bgt-lod1/delft.json")
     assert Counter(f.type for f in data.features) == {
-        "Building": 160, "Road": 143, "PlantCover": 126, "LandUse": 81,
-        "GenericCityObject": 54, "Bridge": 3, "WaterBody": 3}
+        "Building": 160,
+        "Road": 143,
+        "PlantCover": 126,
+        "LandUse": 81,
+        "GenericCityObject": 54,
+        "Bridge": 3,
+        "WaterBody": 3,
+    }
     assert data.lods == {"1": 570}
     lo = np.min([f.mesh.positions.min(axis=0) for f in data.features], axis=0)
     hi = np.max([f.mesh.positions.max(axis=0) for f in data.features], axis=0)
@@ -139,10 +168,13 @@ def test_delft_bgt_object_types(shared_data: Path) -> None:
     assert 440_000 < lo[1] < hi[1] < 450_000
 
 
-@pytest.mark.parametrize(("lod", "chosen"), [(None, "2.2"), ("2.2", "2.2"), ("1.3", "1.3"),
-                                             ("1.2", "1.2"), ("1.9", "1.3")])
-def test_delft_subset_lod_choice_draws_parts(shared_data: Path, lod: str | None,
-                                             chosen: str) -> None:
+@pytest.mark.parametrize(
+    ("lod", "chosen"),
+    [(None, "2.2"), ("2.2", "2.2"), ("1.3", "1.3"), ("1.2", "1.2"), ("1.9", "1.3")],
+)
+def test_delft_subset_lod_choice_draws_parts(
+    shared_data: Path, lod: str | None, chosen: str
+) -> None:
     rel = "cityjsonseq-delft-subset/delft_subset.city.jsonl"
     data = _read(shared_data, rel, lod)
     _, objects = load_source(shared_data / rel)
@@ -162,7 +194,8 @@ def test_delft_subset_lods_differ_in_shape(shared_data: Path) -> None:
     lod12, lod22 = (by_id(_read(shared_data, rel, lod)) for lod in ("1.2", "2.2"))
     assert set(lod12) == set(lod22)
     assert sum(f.mesh.triangle_count for f in lod22.values()) > sum(
-        f.mesh.triangle_count for f in lod12.values())
+        f.mesh.triangle_count for f in lod12.values()
+    )
 
 
 def test_japanese_attributes_and_negative_coordinates(shared_data: Path) -> None:

@@ -103,6 +103,7 @@ def test_vertical_and_sloped_polygons_with_hole(plane: str) -> None:
         if plane == "yz":
             return RD + r[:, [2, 0, 1]]
         return RD + np.column_stack([r[:, 0], r[:, 1] * 0.6, r[:, 1] * 0.8])  # 36.87° roof
+
     verts, tris = check([place(SQUARE), place(HOLE)], 96.0)
     assert len(tris) == 8
     hole_centre = place([(5, 5)])[0]
@@ -115,11 +116,28 @@ def test_vertical_and_sloped_polygons_with_hole(plane: str) -> None:
 NONCONVEX = {
     "L": [(0, 0), (10, 0), (10, 4), (4, 4), (4, 10), (0, 10)],
     "U": [(0, 0), (12, 0), (12, 10), (8, 10), (8, 4), (4, 4), (4, 10), (0, 10)],
-    "comb": [(0, 0), (9, 0), (9, 5), (8, 5), (8, 1), (6, 1), (6, 5), (5, 5), (5, 1), (3, 1),
-             (3, 5), (2, 5), (2, 1), (1, 1), (1, 5), (0, 5)],
-    "star": [(np.cos(t) * r, np.sin(t) * r)
-             for t, r in zip(np.linspace(0, 2 * np.pi, 10, endpoint=False), [5, 2] * 5,
-                             strict=True)],
+    "comb": [
+        (0, 0),
+        (9, 0),
+        (9, 5),
+        (8, 5),
+        (8, 1),
+        (6, 1),
+        (6, 5),
+        (5, 5),
+        (5, 1),
+        (3, 1),
+        (3, 5),
+        (2, 5),
+        (2, 1),
+        (1, 1),
+        (1, 5),
+        (0, 5),
+    ],
+    "star": [
+        (np.cos(t) * r, np.sin(t) * r)
+        for t, r in zip(np.linspace(0, 2 * np.pi, 10, endpoint=False), [5, 2] * 5, strict=True)
+    ],
 }
 
 
@@ -146,16 +164,27 @@ def test_closing_vertex_and_consecutive_duplicates_are_dropped() -> None:
     assert len(verts) == 8
 
 
-@pytest.mark.parametrize("rings", [
-    [np.zeros((0, 3))],
-    [ring2d([(0, 0), (1, 1)])],
-    [ring2d([(0, 0), (1, 1), (0, 0)])],  # two distinct points and a closing vertex
-    [ring2d([(0, 0), (0, 0), (0, 0), (0, 0)])],
-    [ring2d([(0, 0), (1, 1), (2, 2), (3, 3)])],  # collinear
-    [ring2d([(0, 0), (1, 0), (2, 0)]) + RD],  # collinear triangle at real coordinates
-    [np.array([[0, 0, 0], [0, 0, 1], [0, 0, 2], [0, 0, 3.0]])],  # collinear, vertical
-], ids=["empty", "two-points", "closed-two-points", "one-point", "collinear",
-        "collinear-triangle", "collinear-vertical"])
+@pytest.mark.parametrize(
+    "rings",
+    [
+        [np.zeros((0, 3))],
+        [ring2d([(0, 0), (1, 1)])],
+        [ring2d([(0, 0), (1, 1), (0, 0)])],  # two distinct points and a closing vertex
+        [ring2d([(0, 0), (0, 0), (0, 0), (0, 0)])],
+        [ring2d([(0, 0), (1, 1), (2, 2), (3, 3)])],  # collinear
+        [ring2d([(0, 0), (1, 0), (2, 0)]) + RD],  # collinear triangle at real coordinates
+        [np.array([[0, 0, 0], [0, 0, 1], [0, 0, 2], [0, 0, 3.0]])],  # collinear, vertical
+    ],
+    ids=[
+        "empty",
+        "two-points",
+        "closed-two-points",
+        "one-point",
+        "collinear",
+        "collinear-triangle",
+        "collinear-vertical",
+    ],
+)
 def test_degenerate_polygon_gives_none(rings: list[np.ndarray]) -> None:
     assert triangulate(rings) is None
 
@@ -197,8 +226,9 @@ def test_random_star_polygons_in_3d(seed: int) -> None:
     expected = ring_area(outer)
     hole = ring2d([(-0.5, -0.5), (-0.5, 0.5), (0.5, 0.5), (0.5, -0.5)])
     edge = np.linspace(0, 1, 20)[:, None]
-    border = np.concatenate([a + edge * (b - a) for a, b in zip(hole, np.roll(hole, -1, 0),
-                                                                 strict=True)])
+    border = np.concatenate(
+        [a + edge * (b - a) for a, b in zip(hole, np.roll(hole, -1, 0), strict=True)]
+    )
     if seed % 2 and all(inside(p, outer) for p in border):
         rings.append(hole)
         expected -= 1.0

@@ -38,37 +38,61 @@ def glb_bytes(*, metadata: bool = False, **changes: Any) -> bytes:
     normals = np.array([[0, 0, 1]] * 3, dtype=np.float32)
     indices = np.array([0, 1, 2], dtype=np.uint16)
     chunks = [positions.tobytes(), normals.tobytes(), _pad(indices.tobytes(), b"\0")]
-    views = [{"buffer": 0, "byteOffset": 0, "byteLength": 36, "target": 34962},
-             {"buffer": 0, "byteOffset": 36, "byteLength": 36, "target": 34962},
-             {"buffer": 0, "byteOffset": 72, "byteLength": 6, "target": 34963}]
+    views = [
+        {"buffer": 0, "byteOffset": 0, "byteLength": 36, "target": 34962},
+        {"buffer": 0, "byteOffset": 36, "byteLength": 36, "target": 34962},
+        {"buffer": 0, "byteOffset": 72, "byteLength": 6, "target": 34963},
+    ]
     accessors: list[dict[str, Any]] = [
-        {"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3",
-         "min": positions.min(axis=0).tolist(), "max": positions.max(axis=0).tolist()},
+        {
+            "bufferView": 0,
+            "componentType": 5126,
+            "count": 3,
+            "type": "VEC3",
+            "min": positions.min(axis=0).tolist(),
+            "max": positions.max(axis=0).tolist(),
+        },
         {"bufferView": 1, "componentType": 5126, "count": 3, "type": "VEC3"},
-        {"bufferView": 2, "componentType": 5123, "count": 3, "type": "SCALAR"}]
+        {"bufferView": 2, "componentType": 5123, "count": 3, "type": "SCALAR"},
+    ]
     accessors[0].update(changes.pop("accessor", {}))
     primitive: dict[str, Any] = {"attributes": {"POSITION": 0, "NORMAL": 1}, "indices": 2}
     doc: dict[str, Any] = {
-        "asset": {"version": "2.0", "generator": "twin tests"}, "scene": 0,
-        "scenes": [{"nodes": [0]}], "nodes": [{"mesh": 0}], "meshes": [{"primitives": [primitive]}],
-        "accessors": accessors, "bufferViews": views}
+        "asset": {"version": "2.0", "generator": "twin tests"},
+        "scene": 0,
+        "scenes": [{"nodes": [0]}],
+        "nodes": [{"mesh": 0}],
+        "meshes": [{"primitives": [primitive]}],
+        "accessors": accessors,
+        "bufferViews": views,
+    }
     if metadata:  # the shape twin writes: a feature id per vertex and a property table
         chunks.append(np.zeros(3, dtype=np.float32).tobytes())
         views.append({"buffer": 0, "byteOffset": 80, "byteLength": 12, "target": 34962})
         accessors.append({"bufferView": 3, "componentType": 5126, "count": 3, "type": "SCALAR"})
         primitive["attributes"]["_FEATURE_ID_0"] = 3
-        primitive["extensions"] = {"EXT_mesh_features": {"featureIds": [
-            {"featureCount": 1, "attribute": 0, "propertyTable": 0}]}}
+        primitive["extensions"] = {
+            "EXT_mesh_features": {
+                "featureIds": [{"featureCount": 1, "attribute": 0, "propertyTable": 0}]
+            }
+        }
         doc["extensionsUsed"] = ["EXT_mesh_features", "EXT_structural_metadata"]
-        doc["extensions"] = {"EXT_structural_metadata": {
-            "schema": {"id": "twin", "classes": {"building": {"properties": {}}}},
-            "propertyTables": [{"class": "building", "count": 1, "properties": {}}]}}
+        doc["extensions"] = {
+            "EXT_structural_metadata": {
+                "schema": {"id": "twin", "classes": {"building": {"properties": {}}}},
+                "propertyTables": [{"class": "building", "count": 1, "properties": {}}],
+            }
+        }
     binary = b"".join(chunks)
     doc["buffers"] = [{"byteLength": len(binary)}]
     doc.update(changes.pop("doc", {}))
     text = _pad(json.dumps(doc).encode(), b" ")
-    body = (struct.pack("<I4s", len(text), b"JSON") + text
-            + struct.pack("<I4s", len(binary), b"BIN\0") + binary)
+    body = (
+        struct.pack("<I4s", len(text), b"JSON")
+        + text
+        + struct.pack("<I4s", len(binary), b"BIN\0")
+        + binary
+    )
     return struct.pack("<4sII", b"glTF", 2, 12 + len(body)) + body
 
 
@@ -139,8 +163,7 @@ def test_metadata_extensions_are_not_validated_by_this_version(tmp_path: Path) -
     assert "EXT_structural_metadata" not in info["supportedExtensions"]
     report = run_one(tmp_path, glb_bytes(metadata=True), broken=False)
     assert (report.errors, report.warnings, report.infos) == (0, 0, 2)
-    assert {(m["code"], m["severity"]) for m in report.messages} == {
-        ("UNSUPPORTED_EXTENSION", 2)}
+    assert {(m["code"], m["severity"]) for m in report.messages} == {("UNSUPPORTED_EXTENSION", 2)}
 
 
 def test_many_files_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,8 +175,12 @@ def test_many_files_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         return real_run(args, **kwargs)
 
     monkeypatch.setattr("tiles.gltf_validator.subprocess.run", counting_run)
-    paths = [put(tmp_path, glb_bytes(accessor={"count": 30}), f"{i}.glb", broken=True) if i == 7
-             else put(tmp_path, glb_bytes(), f"{i}.glb") for i in range(25)]
+    paths = [
+        put(tmp_path, glb_bytes(accessor={"count": 30}), f"{i}.glb", broken=True)
+        if i == 7
+        else put(tmp_path, glb_bytes(), f"{i}.glb")
+        for i in range(25)
+    ]
     reports = validate_glbs(paths)
     assert len(calls) == 1
     assert list(reports) == paths
@@ -161,8 +188,9 @@ def test_many_files_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_max_issues_truncates(tmp_path: Path) -> None:
-    report = validate_glbs([put(tmp_path, glb_bytes(accessor={"count": 30}), broken=True)],
-                           max_issues=1)
+    report = validate_glbs(
+        [put(tmp_path, glb_bytes(accessor={"count": 30}), broken=True)], max_issues=1
+    )
     (only,) = report.values()
     assert len(only.messages) == 1
     assert only.truncated
@@ -172,8 +200,11 @@ def test_gltf_resources_stay_in_the_asset_directory(tmp_path: Path) -> None:
     (tmp_path / "secret.bin").write_bytes(b"abcd")
     (tmp_path / "a").mkdir()
     path = tmp_path / "a" / "m.gltf"
-    path.write_text(json.dumps({"asset": {"version": "2.0"},
-                                "buffers": [{"uri": "../secret.bin", "byteLength": 4}]}))
+    path.write_text(
+        json.dumps(
+            {"asset": {"version": "2.0"}, "buffers": [{"uri": "../secret.bin", "byteLength": 4}]}
+        )
+    )
     report = validate_glbs([path])[path]
     assert "IO_ERROR" in report.codes
     assert "outside the asset directory" in json.dumps(report.messages)

@@ -36,8 +36,10 @@ INVALID = {
     "tileRefineMissingInRoot.json": "refine_missing_in_root",
     "tileWithContentAndContents.json": "content_and_contents",
 }
-SAMPLES = ["1.0/TilesetWithRequestVolume/city/tileset.json",  # b3dm, regions, 1.0
-           "1.1/SparseImplicitQuadtree/tileset.json"]  # implicit quadtree, glb, 1.1
+SAMPLES = [
+    "1.0/TilesetWithRequestVolume/city/tileset.json",  # b3dm, regions, 1.0
+    "1.1/SparseImplicitQuadtree/tileset.json",
+]  # implicit quadtree, glb, 1.1
 
 
 def codes(issues: list[Issue]) -> set[str]:
@@ -86,12 +88,19 @@ def empty_glb() -> bytes:
     """A valid GLB with nothing in it: content files here only need to exist."""
     text = b'{"asset":{"version":"2.0"}}'
     text += b" " * (-len(text) % 4)
-    return struct.pack("<4sII", b"glTF", 2, 20 + len(text)) + struct.pack(
-        "<I4s", len(text), b"JSON") + text
+    return (
+        struct.pack("<4sII", b"glTF", 2, 20 + len(text))
+        + struct.pack("<I4s", len(text), b"JSON")
+        + text
+    )
 
 
-def write(directory: Path, doc: dict[str, Any] | str, name: str = "tileset.json",
-          files: tuple[str, ...] = ()) -> Path:
+def write(
+    directory: Path,
+    doc: dict[str, Any] | str,
+    name: str = "tileset.json",
+    files: tuple[str, ...] = (),
+) -> Path:
     path = directory / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(doc if isinstance(doc, str) else json.dumps(doc))
@@ -103,18 +112,26 @@ def write(directory: Path, doc: dict[str, Any] | str, name: str = "tileset.json"
 
 def valid_doc() -> dict[str, Any]:
     """Boxes in a local frame under a root transform, contents with tight volumes."""
-    return tileset({
-        "transform": enu_to_ecef(math.radians(18.07), math.radians(59.33), 20.0),
-        "boundingVolume": box(0, 0, 10, 100, 100, 10),
-        "geometricError": 50.0,
-        "refine": "ADD",
-        "children": [
-            {"boundingVolume": box(-50, 0, 10, 50, 100, 10), "geometricError": 0.0,
-             "content": {"uri": "tiles/a.glb", "boundingVolume": box(-50, 0, 5, 40, 90, 5)}},
-            {"boundingVolume": box(50, 0, 10, 50, 100, 10), "geometricError": 0.0,
-             "contents": [{"uri": "tiles/b.glb"}, {"uri": "tiles/c%20d.glb"}]},
-        ],
-    })
+    return tileset(
+        {
+            "transform": enu_to_ecef(math.radians(18.07), math.radians(59.33), 20.0),
+            "boundingVolume": box(0, 0, 10, 100, 100, 10),
+            "geometricError": 50.0,
+            "refine": "ADD",
+            "children": [
+                {
+                    "boundingVolume": box(-50, 0, 10, 50, 100, 10),
+                    "geometricError": 0.0,
+                    "content": {"uri": "tiles/a.glb", "boundingVolume": box(-50, 0, 5, 40, 90, 5)},
+                },
+                {
+                    "boundingVolume": box(50, 0, 10, 50, 100, 10),
+                    "geometricError": 0.0,
+                    "contents": [{"uri": "tiles/b.glb"}, {"uri": "tiles/c%20d.glb"}],
+                },
+            ],
+        }
+    )
 
 
 def test_valid_synthetic_tileset_passes(tmp_path: Path) -> None:
@@ -126,60 +143,91 @@ def test_valid_synthetic_tileset_passes(tmp_path: Path) -> None:
 def test_child_outside_parent_fails(tmp_path: Path) -> None:
     doc = valid_doc()
     doc["root"]["children"][1]["boundingVolume"] = box(150, 0, 10, 50, 100, 10)
-    issues = check_tileset(write(tmp_path, doc, files=("tiles/a.glb", "tiles/b.glb",
-                                                       "tiles/c d.glb")))
+    issues = check_tileset(
+        write(tmp_path, doc, files=("tiles/a.glb", "tiles/b.glb", "tiles/c d.glb"))
+    )
     assert [(i.code, i.path) for i in issues] == [
-        ("child_not_inside_parent", "root.children[1].boundingVolume")]
+        ("child_not_inside_parent", "root.children[1].boundingVolume")
+    ]
     assert "100.000 m outside" in issues[0].message
 
 
-@pytest.mark.parametrize(("transform", "inside"), [
-    (translate(10, 0, 0), True),   # box reaches x = 15 within the parent's 20
-    (translate(20, 0, 0), False),  # reaches x = 25
-    (None, True),
-])
-def test_child_transform_moves_its_volume(tmp_path: Path, transform: list[float] | None,
-                                          inside: bool) -> None:
+@pytest.mark.parametrize(
+    ("transform", "inside"),
+    [
+        (translate(10, 0, 0), True),  # box reaches x = 15 within the parent's 20
+        (translate(20, 0, 0), False),  # reaches x = 25
+        (None, True),
+    ],
+)
+def test_child_transform_moves_its_volume(
+    tmp_path: Path, transform: list[float] | None, inside: bool
+) -> None:
     child: dict[str, Any] = {"boundingVolume": box(0, 0, 0, 5, 5, 5), "geometricError": 0}
     if transform:
         child["transform"] = transform
-    root = {"boundingVolume": box(0, 0, 0, 20, 20, 20), "geometricError": 1, "refine": "ADD",
-            "transform": column_major(np.diag([3.0, 3.0, 3.0, 1.0])), "children": [child]}
+    root = {
+        "boundingVolume": box(0, 0, 0, 20, 20, 20),
+        "geometricError": 1,
+        "refine": "ADD",
+        "transform": column_major(np.diag([3.0, 3.0, 3.0, 1.0])),
+        "children": [child],
+    }
     found = codes(check_tileset(write(tmp_path, tileset(root))))
     assert found == (set() if inside else {"child_not_inside_parent"})
 
 
 @pytest.mark.parametrize(("degrees", "inside"), [(0, False), (45, True)])
 def test_rotated_child_box_corners_are_compared_in_parent_frame(
-        tmp_path: Path, degrees: float, inside: bool) -> None:
+    tmp_path: Path, degrees: float, inside: bool
+) -> None:
     # A 20 x 2 bar does not fit a 16 x 16 square, but does when turned 45°.
-    child = {"boundingVolume": box(0, 0, 0, 10, 1, 1), "geometricError": 0,
-             "transform": rotate_z(degrees)}
-    root = {"boundingVolume": box(0, 0, 0, 8, 8, 8), "geometricError": 1, "refine": "ADD",
-            "children": [child]}
+    child = {
+        "boundingVolume": box(0, 0, 0, 10, 1, 1),
+        "geometricError": 0,
+        "transform": rotate_z(degrees),
+    }
+    root = {
+        "boundingVolume": box(0, 0, 0, 8, 8, 8),
+        "geometricError": 1,
+        "refine": "ADD",
+        "children": [child],
+    }
     found = codes(check_tileset(write(tmp_path, tileset(root))))
     assert found == (set() if inside else {"child_not_inside_parent"})
 
 
 def test_parent_transform_applies_to_children(tmp_path: Path) -> None:
     # Both volumes are scaled by the root transform: 15 > 10 even though 15 < 2 x 10.
-    root = {"boundingVolume": box(0, 0, 0, 10, 10, 10), "geometricError": 1, "refine": "ADD",
-            "transform": column_major(np.diag([2.0, 2.0, 2.0, 1.0])),
-            "children": [{"boundingVolume": box(0, 0, 0, 15, 1, 1), "geometricError": 0}]}
+    root = {
+        "boundingVolume": box(0, 0, 0, 10, 10, 10),
+        "geometricError": 1,
+        "refine": "ADD",
+        "transform": column_major(np.diag([2.0, 2.0, 2.0, 1.0])),
+        "children": [{"boundingVolume": box(0, 0, 0, 15, 1, 1), "geometricError": 0}],
+    }
     assert codes(check_tileset(write(tmp_path, tileset(root)))) == {"child_not_inside_parent"}
 
 
 @pytest.mark.parametrize(("east_offset", "inside"), [(0.0, True), (10_000.0, False)])
-def test_local_box_inside_geographic_region(tmp_path: Path, east_offset: float,
-                                            inside: bool) -> None:
+def test_local_box_inside_geographic_region(
+    tmp_path: Path, east_offset: float, inside: bool
+) -> None:
     lon, lat = math.radians(11.97), math.radians(57.71)
     d = 0.001  # ~6 km north-south
     # The box spans heights 0..100 at its centre; its corners, 420 m out, rise 1.4 cm
     # higher above the curved ellipsoid, hence the region's 101 m top.
-    child = {"transform": enu_to_ecef(lon, lat, 0.0), "geometricError": 0,
-             "boundingVolume": box(east_offset, 0, 50, 300, 300, 50)}
-    root = {"boundingVolume": {"region": [lon - d, lat - d, lon + d, lat + d, 0, 101]},
-            "geometricError": 10, "refine": "REPLACE", "children": [child]}
+    child = {
+        "transform": enu_to_ecef(lon, lat, 0.0),
+        "geometricError": 0,
+        "boundingVolume": box(east_offset, 0, 50, 300, 300, 50),
+    }
+    root = {
+        "boundingVolume": {"region": [lon - d, lat - d, lon + d, lat + d, 0, 101]},
+        "geometricError": 10,
+        "refine": "REPLACE",
+        "children": [child],
+    }
     found = codes(check_tileset(write(tmp_path, tileset(root))))
     assert found == (set() if inside else {"child_not_inside_parent"})
 
@@ -188,58 +236,83 @@ def test_box_against_curved_region_uses_whole_faces(tmp_path: Path) -> None:
     # A 20 km flat box tangent at its centre: its corners rise ~15 m above the ellipsoid,
     # the middle of its bottom face stays at -0.5 m. Corners alone would pass [10, 100].
     lon, lat = math.radians(13.0), math.radians(55.6)
-    child = {"transform": enu_to_ecef(lon, lat, 0.0), "geometricError": 0,
-             "boundingVolume": box(0, 0, 0, 10_000, 10_000, 0.5)}
+    child = {
+        "transform": enu_to_ecef(lon, lat, 0.0),
+        "geometricError": 0,
+        "boundingVolume": box(0, 0, 0, 10_000, 10_000, 0.5),
+    }
     for low, high, inside in ((-1.0, 100.0, True), (10.0, 100.0, False), (-1.0, 5.0, False)):
-        root = {"boundingVolume": {"region": [lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01,
-                                              low, high]},
-                "geometricError": 10, "refine": "ADD", "children": [child]}
+        root = {
+            "boundingVolume": {
+                "region": [lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01, low, high]
+            },
+            "geometricError": 10,
+            "refine": "ADD",
+            "children": [child],
+        }
         found = codes(check_tileset(write(tmp_path, tileset(root))))
         assert found == (set() if inside else {"child_not_inside_parent"}), (low, high)
 
 
 def test_regions_across_the_antimeridian(tmp_path: Path) -> None:
     parent = [3.14, -0.1, -3.14, 0.1, 0, 10]  # west > east: crosses ±180°
-    for child, inside in (([3.141, -0.05, -3.1415, 0.05, 0, 10], True),
-                          ([3.13, -0.05, -3.1415, 0.05, 0, 10], False),
-                          ([-3.1415, -0.05, -3.1395, 0.05, 0, 10], False)):
-        root = {"boundingVolume": {"region": parent}, "geometricError": 1, "refine": "ADD",
-                "children": [{"boundingVolume": {"region": child}, "geometricError": 0}]}
+    for child, inside in (
+        ([3.141, -0.05, -3.1415, 0.05, 0, 10], True),
+        ([3.13, -0.05, -3.1415, 0.05, 0, 10], False),
+        ([-3.1415, -0.05, -3.1395, 0.05, 0, 10], False),
+    ):
+        root = {
+            "boundingVolume": {"region": parent},
+            "geometricError": 1,
+            "refine": "ADD",
+            "children": [{"boundingVolume": {"region": child}, "geometricError": 0}],
+        }
         found = codes(check_tileset(write(tmp_path, tileset(root))))
         assert found == (set() if inside else {"child_not_inside_parent"}), child
 
 
 def test_spheres_and_boxes(tmp_path: Path) -> None:
-    cases = [({"sphere": [0, 0, 0, 10]}, box(0, 0, 0, 5, 5, 5), True),   # corner at 8.66
-             ({"sphere": [0, 0, 0, 8]}, box(0, 0, 0, 5, 5, 5), False),
-             (box(0, 0, 0, 5, 5, 5), {"sphere": [1, 0, 0, 4]}, True),
-             (box(0, 0, 0, 5, 5, 5), {"sphere": [2, 0, 0, 4]}, False),
-             ({"sphere": [0, 0, 0, 5]}, {"sphere": [1, 1, 1, 3]}, True)]
+    cases = [
+        ({"sphere": [0, 0, 0, 10]}, box(0, 0, 0, 5, 5, 5), True),  # corner at 8.66
+        ({"sphere": [0, 0, 0, 8]}, box(0, 0, 0, 5, 5, 5), False),
+        (box(0, 0, 0, 5, 5, 5), {"sphere": [1, 0, 0, 4]}, True),
+        (box(0, 0, 0, 5, 5, 5), {"sphere": [2, 0, 0, 4]}, False),
+        ({"sphere": [0, 0, 0, 5]}, {"sphere": [1, 1, 1, 3]}, True),
+    ]
     for outer, inner, inside in cases:
-        root = {"boundingVolume": outer, "geometricError": 1, "refine": "ADD",
-                "content": {"uri": "a.glb", "boundingVolume": inner}}
+        root = {
+            "boundingVolume": outer,
+            "geometricError": 1,
+            "refine": "ADD",
+            "content": {"uri": "a.glb", "boundingVolume": inner},
+        }
         found = codes(check_tileset(write(tmp_path, tileset(root), files=("a.glb",))))
         assert found == (set() if inside else {"content_not_inside_tile"}), (outer, inner)
 
 
 def test_flat_boxes_touching_the_parent_faces_pass(tmp_path: Path) -> None:
-    root = {"boundingVolume": box(0, 0, 0, 10, 10, 0), "geometricError": 1, "refine": "ADD",
-            "children": [{"boundingVolume": box(5, 5, 0, 5, 5, 0), "geometricError": 0}]}
+    root = {
+        "boundingVolume": box(0, 0, 0, 10, 10, 0),
+        "geometricError": 1,
+        "refine": "ADD",
+        "children": [{"boundingVolume": box(5, 5, 0, 5, 5, 0), "geometricError": 0}],
+    }
     assert check_tileset(write(tmp_path, tileset(root))) == []
 
 
 @pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity", "1e400", "9" * 400])
 def test_non_finite_numbers_fail(tmp_path: Path, text: str) -> None:
-    raw = json.dumps(tileset({"boundingVolume": box(0, 0, 0, 1, 1, 1), "geometricError": 1,
-                              "refine": "ADD"})).replace('"geometricError": 1,',
-                                                         f'"geometricError": {text},')
+    raw = json.dumps(
+        tileset({"boundingVolume": box(0, 0, 0, 1, 1, 1), "geometricError": 1, "refine": "ADD"})
+    ).replace('"geometricError": 1,', f'"geometricError": {text},')
     issues = check_tileset(write(tmp_path, raw))
     assert [(i.code, i.path) for i in issues] == [("non_finite", "root.geometricError")]
 
 
 def test_nan_inside_a_bounding_volume_is_reported_once(tmp_path: Path) -> None:
-    raw = json.dumps(tileset({"boundingVolume": box(0, 0, 0, 1, 1, 1), "geometricError": 1,
-                              "refine": "ADD"})).replace("[0, 0, 0, 1,", "[0, NaN, 0, 1,")
+    raw = json.dumps(
+        tileset({"boundingVolume": box(0, 0, 0, 1, 1, 1), "geometricError": 1, "refine": "ADD"})
+    ).replace("[0, 0, 0, 1,", "[0, NaN, 0, 1,")
     issues = check_tileset(write(tmp_path, raw))
     assert [(i.code, i.path) for i in issues] == [("non_finite", "root.boundingVolume.box[1]")]
 
@@ -247,7 +320,8 @@ def test_nan_inside_a_bounding_volume_is_reported_once(tmp_path: Path) -> None:
 def test_missing_content_file_fails(tmp_path: Path) -> None:
     issues = check_tileset(write(tmp_path, valid_doc(), files=("tiles/a.glb", "tiles/b.glb")))
     assert [(i.code, i.path) for i in issues] == [
-        ("content_missing", "root.children[1].contents[1].uri")]
+        ("content_missing", "root.children[1].contents[1].uri")
+    ]
     with pytest.raises(InvalidTileset) as raised:
         assert_valid_tileset(tmp_path / "tileset.json")
     assert raised.value.code == "invalid_tileset"
@@ -255,22 +329,33 @@ def test_missing_content_file_fails(tmp_path: Path) -> None:
     assert raised.value.issues == tuple(issues)
 
 
-@pytest.mark.parametrize(("uri", "code"), [
-    ("../outside.glb", "content_uri_unsafe"),
-    ("/etc/passwd", "content_uri_unsafe"),
-    ("http://example.com/a.glb", "content_uri_unsupported"),
-    ("file:///etc/passwd", "content_uri_unsupported"),
-])
+@pytest.mark.parametrize(
+    ("uri", "code"),
+    [
+        ("../outside.glb", "content_uri_unsafe"),
+        ("/etc/passwd", "content_uri_unsafe"),
+        ("http://example.com/a.glb", "content_uri_unsupported"),
+        ("file:///etc/passwd", "content_uri_unsupported"),
+    ],
+)
 def test_content_uris_stay_inside_the_tileset(tmp_path: Path, uri: str, code: str) -> None:
     (tmp_path / "outside.glb").write_bytes(empty_glb())
-    root = {"boundingVolume": box(0, 0, 0, 1, 1, 1), "geometricError": 1, "refine": "ADD",
-            "content": {"uri": uri}}
+    root = {
+        "boundingVolume": box(0, 0, 0, 1, 1, 1),
+        "geometricError": 1,
+        "refine": "ADD",
+        "content": {"uri": uri},
+    }
     assert codes(check_tileset(write(tmp_path / "set", tileset(root)))) == {code}
 
 
 def test_data_uri_content_is_accepted(tmp_path: Path) -> None:
-    root = {"boundingVolume": box(0, 0, 0, 1, 1, 1), "geometricError": 1, "refine": "ADD",
-            "content": {"uri": "data:application/octet-stream;base64,Z2xURg=="}}
+    root = {
+        "boundingVolume": box(0, 0, 0, 1, 1, 1),
+        "geometricError": 1,
+        "refine": "ADD",
+        "content": {"uri": "data:application/octet-stream;base64,Z2xURg=="},
+    }
     assert check_tileset(write(tmp_path, tileset(root))) == []
 
 
@@ -280,99 +365,162 @@ def external(tmp_path: Path, sub_root: dict[str, Any], parent: dict[str, Any]) -
 
 
 def test_external_tileset_is_checked_under_its_tile_transform(tmp_path: Path) -> None:
-    sub_root = {"boundingVolume": box(0, 0, 0, 5, 5, 5), "geometricError": 2, "refine": "ADD",
-                "content": {"uri": "x.glb"}}
+    sub_root = {
+        "boundingVolume": box(0, 0, 0, 5, 5, 5),
+        "geometricError": 2,
+        "refine": "ADD",
+        "content": {"uri": "x.glb"},
+    }
 
     def parent(shift: float, half: float) -> dict[str, Any]:
-        return {"boundingVolume": box(0, 0, 0, 20, 20, 20), "geometricError": 8,
-                "refine": "ADD",
-                "children": [{"boundingVolume": box(0, 0, 0, half, half, half),
-                              "geometricError": 4, "transform": translate(shift, 0, 0),
-                              "content": {"uri": "sub/tileset.json"}}]}
+        return {
+            "boundingVolume": box(0, 0, 0, 20, 20, 20),
+            "geometricError": 8,
+            "refine": "ADD",
+            "children": [
+                {
+                    "boundingVolume": box(0, 0, 0, half, half, half),
+                    "geometricError": 4,
+                    "transform": translate(shift, 0, 0),
+                    "content": {"uri": "sub/tileset.json"},
+                }
+            ],
+        }
 
     # The external root lands at x = 10 ± 5, inside its referencing tile's 10 ± 10.
     assert check_tileset(external(tmp_path, sub_root, parent(10, 10))) == []
     # At x = 16 ± 5 it leaves the referencing tile's 16 ± 4.
     issues = check_tileset(external(tmp_path, sub_root, parent(16, 4)))
     assert [(i.code, i.path) for i in issues] == [
-        ("child_not_inside_parent", "sub/tileset.json#root.boundingVolume")]
+        ("child_not_inside_parent", "sub/tileset.json#root.boundingVolume")
+    ]
 
 
 def test_problems_inside_external_tilesets_carry_their_file(tmp_path: Path) -> None:
-    sub_root: dict[str, Any] = {"boundingVolume": box(0, 0, 0, 5, 5, 5), "geometricError": -1,
-                "content": {"uri": "missing.glb"}}
-    parent = {"boundingVolume": box(0, 0, 0, 20, 20, 20), "geometricError": 8, "refine": "ADD",
-              "content": {"uri": "sub/tileset.json"}}
+    sub_root: dict[str, Any] = {
+        "boundingVolume": box(0, 0, 0, 5, 5, 5),
+        "geometricError": -1,
+        "content": {"uri": "missing.glb"},
+    }
+    parent = {
+        "boundingVolume": box(0, 0, 0, 20, 20, 20),
+        "geometricError": 8,
+        "refine": "ADD",
+        "content": {"uri": "sub/tileset.json"},
+    }
     issues = check_tileset(external(tmp_path, sub_root, parent))
     assert {(i.code, i.path) for i in issues} == {
         ("refine_missing_in_root", "sub/tileset.json#root"),
         ("geometric_error_negative", "sub/tileset.json#root.geometricError"),
-        ("content_missing", "sub/tileset.json#root.content.uri")}
+        ("content_missing", "sub/tileset.json#root.content.uri"),
+    }
 
 
 def test_external_tileset_cycle_is_reported_not_followed(tmp_path: Path) -> None:
     def doc(uri: str) -> dict[str, Any]:
-        return tileset({"boundingVolume": box(0, 0, 0, 1, 1, 1), "geometricError": 1,
-                        "refine": "ADD", "content": {"uri": uri}})
+        return tileset(
+            {
+                "boundingVolume": box(0, 0, 0, 1, 1, 1),
+                "geometricError": 1,
+                "refine": "ADD",
+                "content": {"uri": uri},
+            }
+        )
+
     write(tmp_path, doc("a.json"), name="b.json")
     assert codes(check_tileset(write(tmp_path, doc("b.json"), name="a.json"))) == {
-        "external_tileset_cycle"}
+        "external_tileset_cycle"
+    }
 
 
 def test_extension_declarations(tmp_path: Path) -> None:
-    root = {"boundingVolume": box(0, 0, 0, 1, 1, 1), "geometricError": 1, "refine": "ADD",
-            "extensions": {"VENDOR_found": {}}}
+    root = {
+        "boundingVolume": box(0, 0, 0, 1, 1, 1),
+        "geometricError": 1,
+        "refine": "ADD",
+        "extensions": {"VENDOR_found": {}},
+    }
     doc = tileset(root, extensionsUsed=["VENDOR_unused"], extensionsRequired=["VENDOR_unused"])
     issues = check_tileset(write(tmp_path, doc))
     assert {(i.code, i.severity) for i in issues} == {
-        ("extension_found_not_used", "error"), ("extension_used_not_found", "warning")}
+        ("extension_found_not_used", "error"),
+        ("extension_used_not_found", "warning"),
+    }
     doc = tileset({**root, "extensions": {}}, extensionsUsed=["VENDOR_unused"])
     assert codes(check_tileset(write(tmp_path, doc))) == {"extension_used_not_found"}
     assert_valid_tileset(tmp_path / "tileset.json")  # a warning alone does not fail
 
 
-@pytest.mark.parametrize(("change", "code"), [
-    ({"transform": [1.0] * 15}, "transform_invalid"),
-    ({"transform": [1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]}, "transform_invalid"),
-    ({"boundingVolume": {"box": [0] * 12, "sphere": [0, 0, 0, 1]}}, "bounding_volume_invalid"),
-    ({"boundingVolume": {"sphere": [0, 0, 0, -1]}}, "bounding_volume_invalid"),
-    ({"boundingVolume": {"box": [0] * 11}}, "bounding_volume_invalid"),
-    ({"boundingVolume": None}, "bounding_volume_missing"),
-    ({"geometricError": "1"}, "invalid_type"),
-    ({"refine": "add"}, "refine_invalid"),
-    ({"contents": []}, "contents_empty"),
-    ({"content": {"url": "a.glb"}}, "content_uri_missing"),
-    ({"implicitTiling": {"subdivisionScheme": "QUADTREE", "subtreeLevels": 2,
-                         "availableLevels": 2, "subtrees": {"uri": "s/{level}.{x}.{y}.subtree"}}},
-     "implicit_subtree_missing"),
-])
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"transform": [1.0] * 15}, "transform_invalid"),
+        ({"transform": [1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]}, "transform_invalid"),
+        ({"boundingVolume": {"box": [0] * 12, "sphere": [0, 0, 0, 1]}}, "bounding_volume_invalid"),
+        ({"boundingVolume": {"sphere": [0, 0, 0, -1]}}, "bounding_volume_invalid"),
+        ({"boundingVolume": {"box": [0] * 11}}, "bounding_volume_invalid"),
+        ({"boundingVolume": None}, "bounding_volume_missing"),
+        ({"geometricError": "1"}, "invalid_type"),
+        ({"refine": "add"}, "refine_invalid"),
+        ({"contents": []}, "contents_empty"),
+        ({"content": {"url": "a.glb"}}, "content_uri_missing"),
+        (
+            {
+                "implicitTiling": {
+                    "subdivisionScheme": "QUADTREE",
+                    "subtreeLevels": 2,
+                    "availableLevels": 2,
+                    "subtrees": {"uri": "s/{level}.{x}.{y}.subtree"},
+                }
+            },
+            "implicit_subtree_missing",
+        ),
+    ],
+)
 def test_tile_rules(tmp_path: Path, change: dict[str, Any], code: str) -> None:
-    root: dict[str, Any] = {"boundingVolume": box(0, 0, 0, 1, 1, 1), "geometricError": 1,
-                            "refine": "ADD", **change}
+    root: dict[str, Any] = {
+        "boundingVolume": box(0, 0, 0, 1, 1, 1),
+        "geometricError": 1,
+        "refine": "ADD",
+        **change,
+    }
     root = {k: v for k, v in root.items() if v is not None}
     assert codes(check_tileset(write(tmp_path, tileset(root)))) == {code}
 
 
-@pytest.mark.parametrize(("raw", "code"), [
-    (b"\xef\xbb\xbf{}", "invalid_json"),
-    (b'{"asset": {"version": "1.1"}, "asset": {}}', "duplicate_key"),
-    (b"\xff\xfe{}", "invalid_json"),
-    (b"[1, 2]", "invalid_type"),
-    (b"[" * 100_000, "invalid_json"),
-])
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b"\xef\xbb\xbf{}", "invalid_json"),
+        (b'{"asset": {"version": "1.1"}, "asset": {}}', "duplicate_key"),
+        (b"\xff\xfe{}", "invalid_json"),
+        (b"[1, 2]", "invalid_type"),
+        (b"[" * 100_000, "invalid_json"),
+    ],
+)
 def test_json_level_problems(tmp_path: Path, raw: bytes, code: str) -> None:
     (tmp_path / "tileset.json").write_bytes(raw)
     assert code in codes(check_tileset(tmp_path / "tileset.json"))
 
 
-@pytest.mark.parametrize("root", [
-    [], None, {"children": [None, 3, []]}, {"content": None, "contents": {}},
-    {"boundingVolume": {"box": ["a"] * 12}, "transform": [True] * 16},
-    # Overflowing to infinity once transformed: LAPACK would spin forever on it.
-    {"boundingVolume": {"box": [0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1e308]}, "geometricError": 1,
-     "refine": "ADD", "transform": [1e308, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1],
-     "content": {"uri": "data:,", "boundingVolume": {"sphere": [0, 0, 0, 1e308]}}},
-])
+@pytest.mark.parametrize(
+    "root",
+    [
+        [],
+        None,
+        {"children": [None, 3, []]},
+        {"content": None, "contents": {}},
+        {"boundingVolume": {"box": ["a"] * 12}, "transform": [True] * 16},
+        # Overflowing to infinity once transformed: LAPACK would spin forever on it.
+        {
+            "boundingVolume": {"box": [0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1e308]},
+            "geometricError": 1,
+            "refine": "ADD",
+            "transform": [1e308, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1],
+            "content": {"uri": "data:,", "boundingVolume": {"sphere": [0, 0, 0, 1e308]}},
+        },
+    ],
+)
 def test_hostile_documents_give_issues_not_exceptions(tmp_path: Path, root: Any) -> None:
     doc = {"asset": "1.1", "geometricError": [], "extensionsUsed": {}, "root": root}
     assert check_tileset(write(tmp_path, doc))
@@ -380,8 +528,12 @@ def test_hostile_documents_give_issues_not_exceptions(tmp_path: Path, root: Any)
 
 def test_issues_of_one_kind_are_capped(tmp_path: Path) -> None:
     children = [{"boundingVolume": box(0, 0, 0, 1, 1, 1), "geometricError": -1}] * 80
-    root = {"boundingVolume": box(0, 0, 0, 1, 1, 1), "geometricError": 1, "refine": "ADD",
-            "children": children}
+    root = {
+        "boundingVolume": box(0, 0, 0, 1, 1, 1),
+        "geometricError": 1,
+        "refine": "ADD",
+        "children": children,
+    }
     issues = check_tileset(write(tmp_path, tileset(root)))
     assert len(issues) == 51
     assert issues[-1] == Issue("geometric_error_negative", "and 30 more", "")
@@ -418,11 +570,15 @@ def test_reference_invalid_tilesets_fail(shared_data: Path, name: str, code: str
 
 @pytest.mark.shared_data
 def test_geometric_error_rule_finds_both_offenders(shared_data: Path) -> None:
-    path = (shared_data / "3dtiles-validator-invalid"
-            / "tileGeometricErrorNotSmallerThanParentGeometricError.json")
+    path = (
+        shared_data
+        / "3dtiles-validator-invalid"
+        / "tileGeometricErrorNotSmallerThanParentGeometricError.json"
+    )
     assert [(i.code, i.path) for i in check_tileset(path)] == [
         ("geometric_error_not_decreasing", "root.children[0].children[2].geometricError"),
-        ("geometric_error_not_decreasing", "root.children[1].geometricError")]
+        ("geometric_error_not_decreasing", "root.children[1].geometricError"),
+    ]
 
 
 @pytest.mark.shared_data

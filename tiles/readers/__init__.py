@@ -35,7 +35,8 @@ def sniff(path: Path) -> str:
                     return "cityjson"
     raise UnsupportedFormat(
         "not a format twin reads yet (expected CityJSON 1.0, 1.1, 2.0 or CityJSONSeq)",
-        source=path.name)
+        source=path.name,
+    )
 
 
 def read(path: Path, options: ConvertOptions) -> SourceData:

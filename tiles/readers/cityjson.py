@@ -38,8 +38,15 @@ _SURFACE_TYPES = ("MultiSurface", "CompositeSurface", "Solid", "MultiSolid", "Co
 _NON_MESH_TYPES = ("MultiPoint", "MultiLineString")
 #: No CRS has coordinates beyond this (ECEF is ~6.4e6 m); larger values are corrupt.
 MAX_COORDINATE = 1e9
-_STANDARD_MEMBERS = {"type", "geometry", "attributes", "children", "parents",
-                     "geographicalExtent", "children_roles"}
+_STANDARD_MEMBERS = {
+    "type",
+    "geometry",
+    "attributes",
+    "children",
+    "parents",
+    "geographicalExtent",
+    "children_roles",
+}
 
 
 def read(path: Path, options: ConvertOptions) -> SourceData:
@@ -50,14 +57,19 @@ def read(path: Path, options: ConvertOptions) -> SourceData:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         if not _first_line_is_object(raw):
-            raise InvalidJSON(f"not valid JSON: {exc} (NaN and Infinity are not JSON numbers)",
-                              source=name) from None
+            raise InvalidJSON(
+                f"not valid JSON: {exc} (NaN and Infinity are not JSON numbers)", source=name
+            ) from None
         doc = None
     if isinstance(doc, dict):
         if doc.get("type") == "CityJSONFeature":
             _check_feature_root(doc, "line 1", name)
-            raise InputError("a CityJSONFeature needs the CityJSON header object on the line "
-                             "before it (CityJSONSeq)", source=name, object_id=doc.get("id"))
+            raise InputError(
+                "a CityJSONFeature needs the CityJSON header object on the line "
+                "before it (CityJSONSeq)",
+                source=name,
+                object_id=doc.get("id"),
+            )
         return _read_document(doc, name, options)
     return _read_sequence(raw, name, options)
 
@@ -81,8 +93,11 @@ def _read_sequence(raw: bytes, name: str, options: ConvertOptions) -> SourceData
     except orjson.JSONDecodeError as exc:
         raise InvalidJSON(f"line {lines[0][0]}: not valid JSON ({exc})", source=name) from None
     if not isinstance(header, dict) or header.get("type") != "CityJSON":
-        raise InputError("the first line of a CityJSONSeq must be a CityJSON header "
-                         "object with \"type\": \"CityJSON\"", source=name)
+        raise InputError(
+            "the first line of a CityJSONSeq must be a CityJSON header "
+            'object with "type": "CityJSON"',
+            source=name,
+        )
     reader = _Reader(name, header, options)
     for lineno, line in lines[1:]:
         try:
@@ -99,13 +114,17 @@ class _Reader:
     def __init__(self, name: str, header: dict[str, Any], options: ConvertOptions) -> None:
         self.name = name
         self.options = options
-        if header.get("type") not in ("CityJSON", None) or ("type" not in header
-                                                            and "version" in header):
+        if header.get("type") not in ("CityJSON", None) or (
+            "type" not in header and "version" in header
+        ):
             raise InputError('the root object has no "type": "CityJSON" member', source=name)
         version = str(header.get("version", ""))
         if version[:3] not in VERSIONS:
-            raise UnsupportedFormat(f"CityJSON version {version or '(missing)'!r} is not "
-                                    f"supported (supported: {', '.join(VERSIONS)})", source=name)
+            raise UnsupportedFormat(
+                f"CityJSON version {version or '(missing)'!r} is not "
+                f"supported (supported: {', '.join(VERSIONS)})",
+                source=name,
+            )
         self.version = version
         self.warnings: list[str] = []
         self.scale, self.translate = self._transform(header.get("transform"), version)
@@ -127,30 +146,37 @@ class _Reader:
         self.n_tex_vertices = len(app.get("vertices-texture") or [])
         templates = header.get("geometry-templates") or {}
         self.templates: list[dict[str, Any]] = list(templates.get("templates") or [])
-        self.template_vertices = self._array(templates.get("vertices-templates") or [],
-                                             "geometry-templates.vertices-templates")
+        self.template_vertices = self._array(
+            templates.get("vertices-templates") or [], "geometry-templates.vertices-templates"
+        )
 
     # -- header ---------------------------------------------------------------------
     def _transform(self, tr: Any, version: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         if tr is None:
             if version[:3] in ("1.1", "2.0"):
-                self.warnings.append(f"CityJSON {version} requires 'transform'; vertices "
-                                     "were read as real coordinates")
+                self.warnings.append(
+                    f"CityJSON {version} requires 'transform'; vertices "
+                    "were read as real coordinates"
+                )
             return np.ones(3), np.zeros(3)
         try:
             scale = np.asarray(tr["scale"], dtype=np.float64)
             translate = np.asarray(tr["translate"], dtype=np.float64)
         except (KeyError, TypeError, ValueError):
-            raise InvalidTransform("'transform' needs 'scale' and 'translate', three numbers "
-                                   "each", source=self.name) from None
+            raise InvalidTransform(
+                "'transform' needs 'scale' and 'translate', three numbers each", source=self.name
+            ) from None
         if scale.shape != (3,) or translate.shape != (3,):
-            raise InvalidTransform("'transform.scale' and 'transform.translate' must have "
-                                   "three numbers each", source=self.name)
+            raise InvalidTransform(
+                "'transform.scale' and 'transform.translate' must have three numbers each",
+                source=self.name,
+            )
         if not (np.isfinite(scale).all() and np.isfinite(translate).all()):
             raise InvalidTransform("'transform' holds a non-finite number", source=self.name)
         if (scale <= 0).any():
-            raise InvalidTransform(f"'transform.scale' must be positive, got {scale.tolist()}",
-                                   source=self.name)
+            raise InvalidTransform(
+                f"'transform.scale' must be positive, got {scale.tolist()}", source=self.name
+            )
         return scale, translate
 
     def _array(self, values: Any, where: str) -> NDArray[np.float64]:
@@ -161,9 +187,11 @@ class _Reader:
         except (TypeError, ValueError):
             raw = np.asarray([], dtype=object)
         if raw.dtype.kind not in "iuf" or raw.ndim != 2 or raw.shape[1] != 3:
-            raise InputError(f"'{where}' must be a list of [x, y, z] numbers (found a "
-                             "null, string, boolean or a point without three numbers)",
-                             source=self.name)
+            raise InputError(
+                f"'{where}' must be a list of [x, y, z] numbers (found a "
+                "null, string, boolean or a point without three numbers)",
+                source=self.name,
+            )
         arr = raw.astype(np.float64)
         if arr.ndim != 2 or arr.shape[1] != 3:
             raise InputError(f"'{where}' must be a list of [x, y, z] numbers", source=self.name)
@@ -180,8 +208,9 @@ class _Reader:
             raise InputError(f"{where}: expected a CityJSONFeature object", source=self.name)
         cos = feature.get("CityObjects")
         if not isinstance(cos, dict):
-            raise InputError(f"{where}: 'CityObjects' is missing", source=self.name,
-                             object_id=feature.get("id"))
+            raise InputError(
+                f"{where}: 'CityObjects' is missing", source=self.name, object_id=feature.get("id")
+            )
         _check_feature_root(feature, where, self.name)
         verts = self.vertices(feature.get("vertices"), f"{where} vertices")
         self.add_objects(cos, verts)
@@ -189,26 +218,34 @@ class _Reader:
     def add_objects(self, cos: dict[str, Any], verts: NDArray[np.float64]) -> None:
         for oid, obj in cos.items():
             if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
-                raise InputError("the city object has no 'type'", source=self.name,
-                                 object_id=oid)
+                raise InputError("the city object has no 'type'", source=self.name, object_id=oid)
         inherited = _Inheritance(cos)
-        chosen_by_id = {oid: self._choose_lod(oid, obj.get("geometry") or [])
-                        for oid, obj in cos.items()}
+        chosen_by_id = {
+            oid: self._choose_lod(oid, obj.get("geometry") or []) for oid, obj in cos.items()
+        }
         for oid, obj in cos.items():
             self.object_count += 1
             chosen = chosen_by_id[oid]
             if not chosen:
                 continue
             lod = _lod_key(self._lod_of(chosen[0]))
-            finer = [c for c in obj.get("children") or []
-                     if chosen_by_id.get(c) and lod < self._chosen_key(chosen_by_id[c])
-                     and self._within_request(self._chosen_key(chosen_by_id[c]))]
+            finer = [
+                c
+                for c in obj.get("children") or []
+                if chosen_by_id.get(c)
+                and lod < self._chosen_key(chosen_by_id[c])
+                and self._within_request(self._chosen_key(chosen_by_id[c]))
+            ]
             if finer:
                 self.represented_by_parts += 1
                 continue
             parents = obj.get("parents") or []
-            if (parents and not self._within_request(lod) and chosen_by_id.get(parents[0])
-                    and self._within_request(self._chosen_key(chosen_by_id[parents[0]]))):
+            if (
+                parents
+                and not self._within_request(lod)
+                and chosen_by_id.get(parents[0])
+                and self._within_request(self._chosen_key(chosen_by_id[parents[0]]))
+            ):
                 continue  # the parent has the requested LoD; this part only a finer one
             meshes = [self._geometry(oid, g, verts) for g in chosen]
             mesh = Mesh.concat(meshes)
@@ -216,13 +253,23 @@ class _Reader:
                 self.skipped.append(Skipped(oid, "no surface with an area at the chosen LoD"))
                 continue
             if not np.isfinite(mesh.positions).all():
-                raise NonFiniteCoordinate("a vertex has a non-finite coordinate (NaN or "
-                                          "infinity)", source=self.name, object_id=oid)
+                raise NonFiniteCoordinate(
+                    "a vertex has a non-finite coordinate (NaN or infinity)",
+                    source=self.name,
+                    object_id=oid,
+                )
             lod_text = self._lod_of(chosen[0])
             self.lods[lod_text] += 1
-            self.features.append(Feature(
-                id=oid, type=obj["type"], mesh=mesh, attributes=inherited.attributes(oid),
-                parent_id=str(parents[0]) if parents else None, lod=lod_text))
+            self.features.append(
+                Feature(
+                    id=oid,
+                    type=obj["type"],
+                    mesh=mesh,
+                    attributes=inherited.attributes(oid),
+                    parent_id=str(parents[0]) if parents else None,
+                    lod=lod_text,
+                )
+            )
 
     def _choose_lod(self, oid: str, geoms: Any) -> list[dict[str, Any]]:
         if not isinstance(geoms, list):
@@ -236,8 +283,9 @@ class _Reader:
                 self.non_mesh += 1
                 continue
             if gtype != "GeometryInstance" and gtype not in _SURFACE_TYPES:
-                raise InvalidGeometry(f"unknown geometry type {gtype!r}", source=self.name,
-                                      object_id=oid)
+                raise InvalidGeometry(
+                    f"unknown geometry type {gtype!r}", source=self.name, object_id=oid
+                )
             usable.append(g)
         if not usable:
             return []
@@ -295,8 +343,14 @@ class _Reader:
             polys.append(self._triangles(oid, simple, simple_sem, surfaces, verts))
         return Mesh.concat(polys)
 
-    def _triangles(self, oid: str, rings: list[list[int]], sems: list[int | None],
-                   surfaces: list[str | None], verts: NDArray[np.float64]) -> Mesh:
+    def _triangles(
+        self,
+        oid: str,
+        rings: list[list[int]],
+        sems: list[int | None],
+        surfaces: list[str | None],
+        verts: NDArray[np.float64],
+    ) -> Mesh:
         """All single-ring triangles of a geometry at once (most of a TIN-like export)."""
         pos = _take(verts, [i for r in rings for i in r], oid, self.name).reshape(-1, 3, 3)
         area = np.linalg.norm(np.cross(pos[:, 1] - pos[:, 0], pos[:, 2] - pos[:, 0]), axis=1)
@@ -304,36 +358,49 @@ class _Reader:
         self.degenerate += int((~keep).sum())
         pos = pos[keep]
         lookup = np.array([surface_index(t) for t in surfaces] + [0], dtype=np.int16)
-        sem_idx = np.array([s if s is not None and 0 <= s < len(surfaces) else -1
-                            for s in sems], dtype=np.int64)[keep]
+        sem_idx = np.array(
+            [s if s is not None and 0 <= s < len(surfaces) else -1 for s in sems], dtype=np.int64
+        )[keep]
         n = pos.shape[0]
-        return Mesh(pos.reshape(-1, 3), np.arange(n * 3, dtype=np.int64).reshape(-1, 3),
-                    lookup[sem_idx])
+        return Mesh(
+            pos.reshape(-1, 3), np.arange(n * 3, dtype=np.int64).reshape(-1, 3), lookup[sem_idx]
+        )
 
     def _instance(self, oid: str, g: dict[str, Any], verts: NDArray[np.float64]) -> Mesh:
         t = g.get("template")
         if not isinstance(t, int) or isinstance(t, bool) or not 0 <= t < len(self.templates):
-            raise InvalidGeometry(f"GeometryInstance template {t!r} does not exist "
-                                  f"({len(self.templates)} templates)", source=self.name,
-                                  object_id=oid)
+            raise InvalidGeometry(
+                f"GeometryInstance template {t!r} does not exist ({len(self.templates)} templates)",
+                source=self.name,
+                object_id=oid,
+            )
         ref = _take(verts, g.get("boundaries") or [], oid, self.name)
         if ref.shape[0] != 1:
-            raise InvalidGeometry("GeometryInstance boundaries must hold one vertex index",
-                                  source=self.name, object_id=oid)
+            raise InvalidGeometry(
+                "GeometryInstance boundaries must hold one vertex index",
+                source=self.name,
+                object_id=oid,
+            )
         try:
             matrix = np.asarray(g.get("transformationMatrix"), dtype=np.float64).reshape(4, 4)
         except (TypeError, ValueError):
-            raise InvalidGeometry("GeometryInstance needs a 16-number transformationMatrix",
-                                  source=self.name, object_id=oid) from None
+            raise InvalidGeometry(
+                "GeometryInstance needs a 16-number transformationMatrix",
+                source=self.name,
+                object_id=oid,
+            ) from None
         template = self.templates[t]
         ttype = template.get("type") if isinstance(template, dict) else None
         if ttype in _NON_MESH_TYPES:
             self.non_mesh += 1
             return Mesh.empty()
         if ttype not in _SURFACE_TYPES:
-            raise InvalidGeometry(f"geometry template {t} has type {ttype!r}; a template must "
-                                  "be a surface or solid geometry", source=self.name,
-                                  object_id=oid)
+            raise InvalidGeometry(
+                f"geometry template {t} has type {ttype!r}; a template must "
+                "be a surface or solid geometry",
+                source=self.name,
+                object_id=oid,
+            )
         mesh = self._geometry(oid, template, self.template_vertices)
         homo = np.column_stack([mesh.positions, np.ones(mesh.positions.shape[0])])
         mesh.positions = (homo @ matrix.T)[:, :3] + ref[0]
@@ -353,35 +420,50 @@ class _Reader:
                     continue
                 self._check_index(oid, ring[0], self.n_textures, f"texture index (theme {theme!r})")
                 for uv in ring[1:]:
-                    self._check_index(oid, uv, self.n_tex_vertices,
-                                      f"texture vertex index (theme {theme!r})")
+                    self._check_index(
+                        oid, uv, self.n_tex_vertices, f"texture vertex index (theme {theme!r})"
+                    )
 
     def _check_index(self, oid: str, v: Any, count: int, what: str) -> None:
         if v is None:
             return
         if not isinstance(v, int) or isinstance(v, bool):
-            raise AppearanceIndexError(f"{what} {v!r} is not an integer", source=self.name,
-                                       object_id=oid)
+            raise AppearanceIndexError(
+                f"{what} {v!r} is not an integer", source=self.name, object_id=oid
+            )
         if not 0 <= v < count:
-            raise AppearanceIndexError(f"{what} {v} is out of range (valid: 0 to {count - 1})",
-                                       source=self.name, object_id=oid)
+            raise AppearanceIndexError(
+                f"{what} {v} is out of range (valid: 0 to {count - 1})",
+                source=self.name,
+                object_id=oid,
+            )
 
     def finish(self) -> SourceData:
         if self.degenerate:
             self.warnings.append(f"{self.degenerate} degenerate polygons (no area) skipped")
         if self.represented_by_parts:
-            self.warnings.append(f"{self.represented_by_parts} objects drawn by their parts, "
-                                 "which have a finer LoD than their own geometry")
+            self.warnings.append(
+                f"{self.represented_by_parts} objects drawn by their parts, "
+                "which have a finer LoD than their own geometry"
+            )
         if self.non_mesh:
-            self.warnings.append(f"{self.non_mesh} point or line geometries skipped "
-                                 "(only surfaces are tiled)")
+            self.warnings.append(
+                f"{self.non_mesh} point or line geometries skipped (only surfaces are tiled)"
+            )
         if not self.features:
-            raise EmptyInput(f"no city object with surface geometry ({self.object_count} "
-                             "objects read)", source=self.name)
-        return SourceData(features=self.features, crs_text=self.crs_text,
-                          format=f"CityJSON {self.version}", warnings=self.warnings,
-                          skipped=self.skipped, object_count=self.object_count,
-                          lods=dict(self.lods))
+            raise EmptyInput(
+                f"no city object with surface geometry ({self.object_count} objects read)",
+                source=self.name,
+            )
+        return SourceData(
+            features=self.features,
+            crs_text=self.crs_text,
+            format=f"CityJSON {self.version}",
+            warnings=self.warnings,
+            skipped=self.skipped,
+            object_count=self.object_count,
+            lods=dict(self.lods),
+        )
 
 
 def _first_line_is_object(raw: bytes) -> bool:
@@ -398,8 +480,11 @@ def _check_feature_root(feature: dict[str, Any], where: str, name: str) -> None:
     cos = feature.get("CityObjects")
     root = feature.get("id")
     if not isinstance(cos, dict) or root not in cos:
-        raise UnresolvedFeature(f"{where}: the CityJSONFeature's id {root!r} is not one of "
-                                "its CityObjects", source=name, object_id=str(root))
+        raise UnresolvedFeature(
+            f"{where}: the CityJSONFeature's id {root!r} is not one of its CityObjects",
+            source=name,
+            object_id=str(root),
+        )
 
 
 class _Inheritance:
@@ -461,17 +546,24 @@ def _surfaces(oid: str, g: dict[str, Any], name: str) -> Iterator[tuple[list[Any
     b = g.get("boundaries")
     sem = g.get("semantics")
     values = sem.get("values") if isinstance(sem, dict) else None
-    depth = {"MultiSurface": 1, "CompositeSurface": 1, "Solid": 2,
-             "MultiSolid": 3, "CompositeSolid": 3}[g["type"]]
+    depth = {
+        "MultiSurface": 1,
+        "CompositeSurface": 1,
+        "Solid": 2,
+        "MultiSolid": 3,
+        "CompositeSolid": 3,
+    }[g["type"]]
     if not isinstance(b, list):
         raise InvalidGeometry(f"{g['type']} has no 'boundaries' list", source=name, object_id=oid)
 
-    def walk(node: Any, level: int,
-             path: tuple[int, ...]) -> Iterator[tuple[list[Any], int | None]]:
+    def walk(
+        node: Any, level: int, path: tuple[int, ...]
+    ) -> Iterator[tuple[list[Any], int | None]]:
         for i, child in enumerate(node):
             if not isinstance(child, list):
-                raise InvalidGeometry(f"{g['type']} boundaries are nested wrongly",
-                                      source=name, object_id=oid)
+                raise InvalidGeometry(
+                    f"{g['type']} boundaries are nested wrongly", source=name, object_id=oid
+                )
             if level == depth:
                 if child:
                     yield child, _pick(values, (*path, i))
@@ -483,27 +575,36 @@ def _surfaces(oid: str, g: dict[str, Any], name: str) -> Iterator[tuple[list[Any
 
 def _take(verts: NDArray[np.float64], ring: Any, oid: str, name: str) -> NDArray[np.float64]:
     if not isinstance(ring, list) or any(isinstance(i, list) for i in ring):
-        raise InvalidGeometry("a ring must be a list of vertex indices", source=name,
-                              object_id=oid)
+        raise InvalidGeometry("a ring must be a list of vertex indices", source=name, object_id=oid)
     if not ring:
         return np.zeros((0, 3))
     bad = next((i for i in ring if not isinstance(i, int) or isinstance(i, bool)), None)
     if bad is not None:
-        raise VertexIndexError(f"vertex index {bad!r} is not an integer", source=name,
-                               object_id=oid)
+        raise VertexIndexError(
+            f"vertex index {bad!r} is not an integer", source=name, object_id=oid
+        )
     idx = np.asarray(ring)
     if idx.dtype.kind not in "iu":  # integers beyond 64 bits
-        raise VertexIndexError(f"vertex index {max(ring)} is out of range (the file has "
-                               f"{verts.shape[0]} vertices)", source=name, object_id=oid)
+        raise VertexIndexError(
+            f"vertex index {max(ring)} is out of range (the file has {verts.shape[0]} vertices)",
+            source=name,
+            object_id=oid,
+        )
     if idx.size and (idx.min() < 0 or idx.max() >= verts.shape[0]):
         bad = int(idx.max()) if idx.max() >= verts.shape[0] else int(idx.min())
-        raise VertexIndexError(f"vertex index {bad} is out of range (the file has "
-                               f"{verts.shape[0]} vertices)", source=name, object_id=oid)
+        raise VertexIndexError(
+            f"vertex index {bad} is out of range (the file has {verts.shape[0]} vertices)",
+            source=name,
+            object_id=oid,
+        )
     taken: NDArray[np.float64] = verts[idx]
     if not np.isfinite(taken).all() or (np.abs(taken) > MAX_COORDINATE).any():
-        raise NonFiniteCoordinate(f"a vertex has a non-finite or absurd coordinate (NaN, "
-                                  f"infinity or beyond ±{MAX_COORDINATE:g})", source=name,
-                                  object_id=oid)
+        raise NonFiniteCoordinate(
+            f"a vertex has a non-finite or absurd coordinate (NaN, "
+            f"infinity or beyond ±{MAX_COORDINATE:g})",
+            source=name,
+            object_id=oid,
+        )
     return taken
 
 

@@ -54,14 +54,22 @@ class ViewerConfig(BaseModel):
 
 def layer_info(request: Request, layer: Layer) -> LayerInfo:
     report: dict[str, Any] = layer.report
-    url = request.url_for("tile_file", layer=layer.name,
-                          path=f"@{layer.current}/tileset.json")
+    url = request.url_for("tile_file", layer=layer.name, path=f"@{layer.current}/tileset.json")
     return LayerInfo(
-        name=layer.name, title=layer.title, kind=layer.kind, tileset_url=url.path,
-        version=layer.current, extent=report["extent"], height_range=report["height_range"],
-        feature_count=report["feature_count"], source=report["source"],
-        format=report["format"], crs=report["crs"], created=layer.current_version.created,
-        properties=[PropertyInfo(**p) for p in report["properties"]])
+        name=layer.name,
+        title=layer.title,
+        kind=layer.kind,
+        tileset_url=url.path,
+        version=layer.current,
+        extent=report["extent"],
+        height_range=report["height_range"],
+        feature_count=report["feature_count"],
+        source=report["source"],
+        format=report["format"],
+        crs=report["crs"],
+        created=layer.current_version.created,
+        properties=[PropertyInfo(**p) for p in report["properties"]],
+    )
 
 
 @router.get("/healthz", tags=["service"], summary="Liveness check")
@@ -79,8 +87,11 @@ def get_layer(request: Request, layer: LayerDep) -> LayerInfo:
     return layer_info(request, layer)
 
 
-@router.get("/api/layers/{layer}/report", tags=["layers"],
-            summary="The conversion report of the layer's current version")
+@router.get(
+    "/api/layers/{layer}/report",
+    tags=["layers"],
+    summary="The conversion report of the layer's current version",
+)
 def get_report(layer: LayerDep) -> dict[str, Any]:
     return layer.report
 
@@ -91,9 +102,16 @@ def viewer_config(request: Request, settings: SettingsDep, store: StoreDep) -> V
 
     cesium = "/cesium/"
     return ViewerConfig(
-        title=settings.title, version=__version__, cesium_base_url=cesium,
-        base_map=BaseMap(url=settings.base_map_url or f"{cesium}Assets/Textures/NaturalEarthII",
-                         credit=settings.base_map_credit),
+        title=settings.title,
+        version=__version__,
+        cesium_base_url=cesium,
+        base_map=BaseMap(
+            url=settings.base_map_url or f"{cesium}Assets/Textures/NaturalEarthII",
+            credit=settings.base_map_credit,
+        ),
         layers=[layer_info(request, layer) for layer in store.list()],
-        api={"layers": request.url_for("list_layers").path,
-             "config": request.url_for("viewer_config").path})
+        api={
+            "layers": request.url_for("list_layers").path,
+            "config": request.url_for("viewer_config").path,
+        },
+    )

@@ -20,8 +20,10 @@ def get_store(request: Request) -> Store:
     return store
 
 
-def get_layer(store: Annotated[Store, Depends(get_store)],
-              layer: Annotated[str, Path(description="The layer's name, e.g. `demo`.")]) -> Layer:
+def get_layer(
+    store: Annotated[Store, Depends(get_store)],
+    layer: Annotated[str, Path(description="The layer's name, e.g. `demo`.")],
+) -> Layer:
     return store.get(layer)
 
 

@@ -21,12 +21,23 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
 
-@router.get("/tiles/{layer}/{path:path}", name="tile_file",
-            summary="A tileset file: tileset.json, a glb, or the conversion report")
-def tile_file(request: Request, store: StoreDep, layer: LayerDep,
-              path: Annotated[str, Path(description="`tileset.json`, `tiles/0_1.glb`, or "
-                                        "`@<version>/...` for an immutable versioned URL.")]
-              ) -> Response:
+@router.get(
+    "/tiles/{layer}/{path:path}",
+    name="tile_file",
+    summary="A tileset file: tileset.json, a glb, or the conversion report",
+)
+def tile_file(
+    request: Request,
+    store: StoreDep,
+    layer: LayerDep,
+    path: Annotated[
+        str,
+        Path(
+            description="`tileset.json`, `tiles/0_1.glb`, or "
+            "`@<version>/...` for an immutable versioned URL."
+        ),
+    ],
+) -> Response:
     version, cache = layer.current, REVALIDATE
     if path.startswith("@"):
         version, _, path = path[1:].partition("/")
@@ -35,8 +46,12 @@ def tile_file(request: Request, store: StoreDep, layer: LayerDep,
         cache = IMMUTABLE
     root = store.version_dir(layer.name, version).resolve()
     file = (root / path).resolve()
-    if (not path or not file.is_relative_to(root) or not file.is_file()
-            or any(part.startswith(".") for part in FsPath(path).parts)):
+    if (
+        not path
+        or not file.is_relative_to(root)
+        or not file.is_file()
+        or any(part.startswith(".") for part in FsPath(path).parts)
+    ):
         raise TileNotFound(f"no file {path!r} in layer {layer.name!r}")
     stat = file.stat()
     etag = f'"{version}-{stat.st_size:x}-{int(stat.st_mtime_ns):x}"'
