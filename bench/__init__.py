@@ -1,0 +1,1 @@
+"""Benchmarks of twin. Never part of the test suite; see docs/BENCHMARKS.md."""
