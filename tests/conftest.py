@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,44 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             if reporter is not None:
                 reporter.write_line(f"  {path}: {report.errors} errors {codes}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL server for the session (skips when none can be started,
+    unless ``TWIN_REQUIRE_POSTGRES`` is set, as CI does)."""
+    url = os.environ.get("TWIN_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    from pgserver import find_bindir, postgres_server
+
+    if find_bindir() is None:
+        if os.environ.get("TWIN_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL is required (TWIN_REQUIRE_POSTGRES) but initdb is missing")
+        pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql)")
+    with postgres_server(tmp_path_factory.mktemp("postgres")) as admin_url:
+        yield admin_url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database per test, on SQLite and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'twin.db'}"
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    admin = request.getfixturevalue("postgres_admin_url")
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()

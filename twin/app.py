@@ -14,7 +14,19 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from tiles.errors import TilesError
 
 from . import __version__
-from .errors import LayerNotFound, TileNotFound, TwinError
+from .db import Database
+from .errors import (
+    Conflict,
+    CSRFFailed,
+    Forbidden,
+    InvalidRequest,
+    LayerNotFound,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+    TileNotFound,
+    TwinError,
+)
 from .routes import api, tiles
 from .settings import Settings
 from .store import InvalidLayerName, Store
@@ -39,6 +51,13 @@ for _suffix, _type in {
 STATUS_CODES: dict[type[Exception], int] = {
     LayerNotFound: 404,
     TileNotFound: 404,
+    NotFound: 404,
+    NotAuthenticated: 401,
+    Forbidden: 403,
+    CSRFFailed: 403,
+    Conflict: 409,
+    RateLimited: 429,
+    InvalidRequest: 422,
     InvalidLayerName: 422,
     TwinError: 400,
     TilesError: 422,
@@ -56,7 +75,10 @@ def add_exception_handlers(app: FastAPI) -> None:
         status = next((s for t, s in STATUS_CODES.items() if isinstance(exc, t)), 500)
         code = getattr(exc, "code", "error")
         message = getattr(exc, "message", str(exc))
-        return JSONResponse({"code": code, "message": message}, status_code=status)
+        headers = {}
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(exc.retry_after)
+        return JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
 
     for exc_type in STATUS_CODES:
         app.add_exception_handler(exc_type, handle)
@@ -83,6 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = Store(settings.data_dir)
     app.state.store.remove_stale_staging()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app.state.db = Database(settings.database)
+    app.state.db.setup()
     add_exception_handlers(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(GZipMiddleware, minimum_size=1024)

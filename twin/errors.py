@@ -17,3 +17,37 @@ class LayerNotFound(TwinError):
 
 class TileNotFound(TwinError):
     code = "not_found"
+
+
+class NotAuthenticated(TwinError):
+    code = "not_authenticated"
+
+
+class Forbidden(TwinError):
+    code = "forbidden"
+
+
+class CSRFFailed(TwinError):
+    code = "csrf_failed"
+
+
+class NotFound(TwinError):
+    code = "not_found"
+
+
+class Conflict(TwinError):
+    """Someone saved a newer version first; nothing was overwritten."""
+
+    code = "conflict"
+
+
+class RateLimited(TwinError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class InvalidRequest(TwinError):
+    code = "invalid_request"

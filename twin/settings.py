@@ -26,8 +26,36 @@ class Settings(BaseSettings):
         None, description="A TMS base map URL; default: Natural Earth II shipped with CesiumJS."
     )
     base_map_credit: str = Field("Natural Earth II (public domain), shipped with CesiumJS")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db; "
+        "default: SQLite (WAL) at <data_dir>/twin.db.",
+    )
+    stale_months: int = Field(
+        6,
+        ge=1,
+        description="A project not reviewed for this many "
+        "months is listed as stale in its municipality's steward view.",
+    )
+    session_days: int = Field(14, ge=1, description="Login sessions expire after this.")
+    cookie_secure: bool | None = Field(
+        None, description="Secure cookies: default on when the request came over https."
+    )
+    login_attempts: int = Field(
+        10,
+        ge=1,
+        description="Failed logins per account or client "
+        "address within login_window_minutes before 429.",
+    )
+    login_window_minutes: int = Field(15, ge=1)
     debug: bool = False
 
     @property
     def layers_dir(self) -> Path:
         return self.data_dir / "layers"
+
+    @property
+    def database(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'twin.db').resolve()}"

@@ -1,0 +1,1 @@
+"""The shared catalogue of smart-city projects: models, rules, queries, import/export."""

@@ -1,0 +1,1 @@
+"""Accounts: password hashing, sessions, API tokens, CSRF, the current principal."""
