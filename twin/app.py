@@ -11,6 +11,13 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from layers.catalogue.errors import (
+    CatalogueError,
+    InvalidProject,
+    PermissionDenied,
+    ProjectNotFound,
+    VersionConflict,
+)
 from tiles.errors import TilesError
 
 from . import __version__
@@ -27,7 +34,7 @@ from .errors import (
     TileNotFound,
     TwinError,
 )
-from .routes import api, tiles
+from .routes import api, auth, ogc, projects, tiles
 from .settings import Settings
 from .store import InvalidLayerName, Store
 
@@ -61,6 +68,11 @@ STATUS_CODES: dict[type[Exception], int] = {
     InvalidLayerName: 422,
     TwinError: 400,
     TilesError: 422,
+    ProjectNotFound: 404,
+    PermissionDenied: 403,
+    VersionConflict: 409,
+    InvalidProject: 422,
+    CatalogueError: 400,
 }
 
 CSP = (
@@ -113,6 +125,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.include_router(api.router)
     app.include_router(tiles.router)
+    app.include_router(auth.router)
+    app.include_router(projects.router)
+    app.include_router(ogc.router)
 
     viewer_dir: Path = settings.viewer_dir
     index = viewer_dir / "index.html"

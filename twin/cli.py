@@ -15,12 +15,16 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from layers.catalogue.errors import CatalogueError
 from tiles import ConvertOptions, Report, TilesError, convert
 
-from . import __version__
+from . import __version__, cli_accounts, cli_catalogue
 from .errors import TwinError
 from .settings import Settings
 from .store import Store
+
+#: Modules adding subcommands: each has COMMANDS, register(subparsers), run(args, settings).
+_COMMAND_MODULES = (cli_accounts, cli_catalogue)
 
 EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT = 1, 2, 3
 
@@ -77,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve the viewer, API and tiles")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    for module in _COMMAND_MODULES:
+        module.register(sub)
     return p
 
 
@@ -133,6 +139,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 f"{layer.name}\t{layer.title}\t{r['feature_count']} objects\t{r['crs']}\t"
                 f"{r['source']}\tversion {layer.current}\t{len(layer.versions)} version(s)"
             )
+    elif any(args.command in m.COMMANDS for m in _COMMAND_MODULES):
+        module = next(m for m in _COMMAND_MODULES if args.command in m.COMMANDS)
+        return module.run(args, settings)
     elif args.command == "serve":
         import uvicorn
 
@@ -154,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings(**overrides)
         return run(args, settings)
-    except (TilesError, TwinError) as exc:
+    except (TilesError, TwinError, CatalogueError) as exc:
         if args.debug:
             traceback.print_exc()
         line = exc.one_line() if isinstance(exc, TilesError) else f"{exc.message} [{exc.code}]"

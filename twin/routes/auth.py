@@ -1,0 +1,7 @@
+"""Accounts: login, logout, the current user, tokens, password reset, user admin."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["accounts"])
