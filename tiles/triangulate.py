@@ -6,7 +6,8 @@ import mapbox_earcut as earcut
 import numpy as np
 from numpy.typing import NDArray
 
-_EPS_AREA = 1e-12
+#: Twice the area (m²) below which a polygon or triangle counts as having none.
+EPS_AREA = 1e-12
 
 
 def newell_normal(ring: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -49,18 +50,31 @@ def triangulate(rings: list[NDArray[np.float64]]) -> Triangles | None:
         return None
     normal = newell_normal(outer - outer.mean(axis=0))
     length = float(np.linalg.norm(normal))
-    if length < _EPS_AREA:
+    if length < EPS_AREA:
         return None
     holes = [h for h in rings[1:] if h.shape[0] >= 3]
     if not holes and outer.shape[0] == 3:
         return outer, np.array([[0, 1, 2]], dtype=np.int64)
     verts = np.concatenate([outer, *holes]) if holes else outer
+    ends = np.cumsum([outer.shape[0]] + [h.shape[0] for h in holes])
+    tris = earcut_rings(verts, ends, normal)
+    return None if tris is None else (verts, tris)
+
+
+def earcut_rings(
+    verts: NDArray[np.float64], ends: NDArray[np.int64], normal: NDArray[np.float64]
+) -> NDArray[np.int64] | None:
+    """Triangles of cleaned rings (outer first, then holes) stacked in ``verts``.
+
+    ``ends`` holds where each ring ends in ``verts``; ``normal`` is the outer ring's
+    Newell normal. Every triangle is wound like the outer ring and triangles without
+    area are dropped; ``None`` when none is left.
+    """
     # Project onto the plane of the dominant normal component, keeping orientation.
     axis = int(np.argmax(np.abs(normal)))
     u, v = [(1, 2), (2, 0), (0, 1)][axis]
     flat = verts[:, (u, v)] - verts[0, (u, v)]
-    ends = np.cumsum([outer.shape[0]] + [h.shape[0] for h in holes]).astype(np.uint32)
-    idx = earcut.triangulate_float64(np.ascontiguousarray(flat), ends)
+    idx = earcut.triangulate_float64(np.ascontiguousarray(flat), ends.astype(np.uint32))
     if idx.size == 0:
         return None
     tris = idx.reshape(-1, 3).astype(np.int64)
@@ -70,7 +84,5 @@ def triangulate(rings: list[NDArray[np.float64]]) -> Triangles | None:
     flip = cross @ normal < 0
     tris[flip] = tris[flip][:, ::-1]
     area = np.linalg.norm(cross, axis=1)
-    tris = tris[area > _EPS_AREA]
-    if tris.shape[0] == 0:
-        return None
-    return verts, tris
+    tris = tris[area > EPS_AREA]
+    return tris if tris.shape[0] else None

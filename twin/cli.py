@@ -141,7 +141,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             )
     elif any(args.command in m.COMMANDS for m in _COMMAND_MODULES):
         module = next(m for m in _COMMAND_MODULES if args.command in m.COMMANDS)
-        return module.run(args, settings)
+        return int(module.run(args, settings))
     elif args.command == "serve":
         import uvicorn
 
