@@ -113,5 +113,12 @@ def viewer_config(request: Request, settings: SettingsDep, store: StoreDep) -> V
         api={
             "layers": request.url_for("list_layers").path,
             "config": request.url_for("viewer_config").path,
+            "projects": "/api/projects",
+            "municipalities": "/api/municipalities",
+            "categories": "/api/categories",
+            "me": "/api/auth/me",
+            "login": "/api/auth/login",
+            "logout": "/api/auth/logout",
+            "ogc": "/ogc",
         },
     )
