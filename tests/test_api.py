@@ -116,8 +116,13 @@ def test_no_path_escapes_or_unknown_files(client: TestClient, path: str) -> None
     assert "code" in r.json()
 
 
-def test_openapi_docs(client: TestClient) -> None:
-    assert client.get("/docs").status_code == 200
+def test_openapi_docs_are_served_locally(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "<script>" not in page.text  # no inline script: the CSP forbids it
+    assert "cdn" not in page.text.lower()
+    assert client.get("/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/static/twin/docs.js").status_code == 200
     spec = client.get("/openapi.json").json()
     assert "/api/layers" in spec["paths"]
     assert "/api/config" in spec["paths"]

@@ -75,6 +75,8 @@ STATUS_CODES: dict[type[Exception], int] = {
     CatalogueError: 400,
 }
 
+STATIC = Path(__file__).with_name("static")
+
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; worker-src 'self' blob:; connect-src 'self' data: blob:; "
@@ -109,6 +111,8 @@ class SecurityHeaders(BaseHTTPMiddleware):
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="twin",
         version=__version__,
         description="A lightweight digital twin for municipalities: 3D city models "
@@ -140,6 +144,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     if viewer_dir.is_dir():
         app.mount("/viewer", StaticFiles(directory=viewer_dir), name="viewer")
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> FileResponse:
+        """The OpenAPI reference (Swagger UI from npm, served locally)."""
+        return FileResponse(STATIC / "docs.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static/twin", StaticFiles(directory=STATIC), name="twin-static")
+    if settings.swagger_dir.is_dir():
+        app.mount("/swagger-ui", StaticFiles(directory=settings.swagger_dir), name="swagger-ui")
     if settings.cesium_dir.is_dir():
         app.mount("/cesium", StaticFiles(directory=settings.cesium_dir), name="cesium")
     return app
