@@ -30,6 +30,7 @@ from .errors import (
     LayerNotFound,
     NotAuthenticated,
     NotFound,
+    PayloadTooLarge,
     RateLimited,
     TileNotFound,
     TwinError,
@@ -64,6 +65,7 @@ STATUS_CODES: dict[type[Exception], int] = {
     CSRFFailed: 403,
     Conflict: 409,
     RateLimited: 429,
+    PayloadTooLarge: 413,
     InvalidRequest: 422,
     InvalidLayerName: 422,
     TwinError: 400,
@@ -130,8 +132,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(tiles.router)
     app.include_router(auth.router)
-    app.include_router(projects.router)
+    # Before projects: /api/projects/export.* must win over /api/projects/{id}.
     app.include_router(ogc.router)
+    app.include_router(projects.router)
 
     viewer_dir: Path = settings.viewer_dir
     index = viewer_dir / "index.html"

@@ -51,3 +51,26 @@ class RateLimited(TwinError):
 
 class InvalidRequest(TwinError):
     code = "invalid_request"
+
+
+# --- accounts ---
+
+
+class PayloadTooLarge(TwinError):
+    """The request body is bigger than the route accepts (counted as it arrives)."""
+
+    code = "payload_too_large"
+
+
+class InvalidPassword(InvalidRequest):
+    code = "invalid_password"
+
+
+class LoginFailed(NotAuthenticated):
+    code = "login_failed"
+
+
+class InvalidResetLink(NotFound):
+    """Unknown, already used or expired: the three look the same from outside."""
+
+    code = "reset_link_invalid"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 from layers.accounts import ApiToken, AuthSession, User
 from layers.catalogue.rules import ANONYMOUS, Principal
 
-from ..errors import CSRFFailed, NotAuthenticated
+from ..errors import CSRFFailed, Forbidden, NotAuthenticated
 
 SESSION_COOKIE = "twin_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 def token_hash(token: str) -> str:
@@ -75,18 +76,32 @@ def _bearer(request: Request, db: Session) -> User | None:
     user = db.get(User, row.user_id)
     if user is None or not user.active or user.security_stamp != row.security_stamp:
         raise NotAuthenticated("the API token is no longer valid")
+    now = datetime.now(UTC)
+    if row.last_used_at is None or _aware(row.last_used_at) < now - TOKEN_USE_RESOLUTION:
+        row.last_used_at = now  # written at most once a minute per token
+        db.commit()
+    request.state.api_token = row
     return user
 
 
-def _check_csrf(request: Request, session_row: AuthSession) -> None:
-    if request.method in SAFE_METHODS:
-        return
+def check_same_origin(request: Request) -> None:
+    """Refuse a request the browser marks as cross-site or from another origin.
+
+    Also used by the routes that take no session (login, reset link): they set a cookie
+    or a password, so another site must not be able to make a browser post them.
+    """
     site = request.headers.get("sec-fetch-site")
     if site and site not in ("same-origin", "none"):
         raise CSRFFailed("cross-site request refused")
     origin = request.headers.get("origin")
     if origin and origin != f"{request.url.scheme}://{request.url.netloc}":
         raise CSRFFailed("cross-origin request refused")
+
+
+def _check_csrf(request: Request, session_row: AuthSession) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    check_same_origin(request)
     sent = request.headers.get("x-csrf-token", "")
     if not hmac.compare_digest(sent, session_row.csrf_token):
         raise CSRFFailed("missing or wrong X-CSRF-Token header")
@@ -113,5 +128,12 @@ def require_login(principal: Annotated[Principal, Depends(get_principal)]) -> Pr
     return principal
 
 
+def require_admin(principal: Annotated[Principal, Depends(require_login)]) -> Principal:
+    if not principal.is_admin:
+        raise Forbidden("administrators only")
+    return principal
+
+
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 LoggedInDep = Annotated[Principal, Depends(require_login)]
+AdminDep = Annotated[Principal, Depends(require_admin)]
