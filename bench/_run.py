@@ -101,7 +101,7 @@ def _patch(owner: Any, attr: str, name: str) -> None:
 def phases(source: Path, out: Path) -> dict[str, Any]:
     import inspect
 
-    from tiles import gltf, readers
+    from tiles import gltf, polygons, readers
     from tiles.readers import cityjson as cj
 
     conv = sys.modules["tiles.convert"]
@@ -109,10 +109,13 @@ def phases(source: Path, out: Path) -> dict[str, Any]:
     _patch(readers, "read", "read (reader total)")
     _patch(cj.orjson, "loads", "read: orjson.loads")
     _patch(cj._Reader, "vertices", "read: vertices decode")
-    _patch(cj._Reader, "_geometry", "read: _geometry (rings->mesh)")
-    _patch(cj, "triangulate", "read: triangulate (earcut polygons)")
-    _patch(cj._Reader, "_triangles", "read: _triangles (batched 3-vertex rings)")
-    _patch(cj, "_take", "read: _take (index checks + gather)")
+    _patch(cj._Reader, "_polygons", "read: _polygons (walk, index checks, gather)")
+    _patch(cj, "_gather", "read: _gather (index checks + gather)")
+    _patch(polygons.PolygonBatch, "meshes", "read: PolygonBatch.meshes (triangulate + split)")
+    _patch(polygons, "triangulate_polygons", "read: triangulate_polygons")
+    _patch(polygons, "clean_rings", "read: clean_rings")
+    _patch(polygons, "_earcut", "read: _earcut (concave polygons)")
+    _patch(polygons, "triangulate", "read: triangulate (polygons with holes)")
     _patch(cj._Inheritance, "attributes", "read: attribute inheritance")
     _patch(cj.Mesh, "concat", "read: Mesh.concat")
     _patch(conv.georef, "choose_axis_order", "georef: choose_axis_order")

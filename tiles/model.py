@@ -66,6 +66,8 @@ class Mesh:
         meshes = [m for m in meshes if m.triangle_count]
         if not meshes:
             return cls.empty()
+        if len(meshes) == 1:  # most objects have one geometry at the chosen LoD
+            return meshes[0]
         offsets = np.cumsum([0] + [m.positions.shape[0] for m in meshes[:-1]])
         return cls(
             np.concatenate([m.positions for m in meshes]),

@@ -1,10 +1,15 @@
-"""Unit tests of tiles.triangulate: planar 3D polygons with holes to triangles."""
+"""Unit tests of tiles.triangulate and tiles.polygons: planar 3D polygons to triangles."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tiles.options import ConvertOptions
+from tiles.polygons import PolygonBatch, Triangulated, clean_rings, triangulate_polygons
+from tiles.readers import cityjson, read
 from tiles.triangulate import clean_ring, newell_normal, triangulate
 
 RD = np.array([85000.0, 446500.0, 2.0])  # real Dutch coordinates: precision matters
@@ -236,3 +241,134 @@ def test_random_star_polygons_in_3d(seed: int) -> None:
     moved = [r @ q.T + RD for r in rings]
     _, tris = check(moved, expected)
     assert len(tris) == sum(len(r) for r in rings) + 2 * (len(rings) - 1) - 2
+
+
+# -- many polygons at once (tiles.polygons) --------------------------------------------
+
+
+def batch_of(polygons: list[list[np.ndarray]]) -> Triangulated:
+    points = np.concatenate([np.zeros((0, 3)), *(r for rings in polygons for r in rings)])
+    ring_sizes = [len(r) for rings in polygons for r in rings]
+    return triangulate_polygons(points, ring_sizes, [len(rings) for rings in polygons])
+
+
+def polygon_mix(seed: int) -> list[list[np.ndarray]]:
+    """Convex, concave, holed, closed, duplicated, collinear and degenerate polygons,
+    turned in 3D and moved to real coordinates."""
+    rng = np.random.default_rng(seed)
+    shapes: list[list[np.ndarray]] = [
+        [ring2d(SQUARE)],
+        [ring2d(SQUARE)[::-1]],
+        [ring2d([(0, 0), (3, 0), (0, 4)])],
+        [np.concatenate([ring2d(SQUARE), ring2d(SQUARE)[:1]])],  # closing vertex
+        [ring2d([(0, 0), (5, 0), (5, 0), (10, 0), (10, 10), (0, 10)])],  # dup + straight
+        [ring2d(SQUARE), ring2d(HOLE)],
+        [ring2d(SQUARE), ring2d([(4, 4), (5, 5)])],  # degenerate hole
+        [ring2d([(0, 0), (1, 1), (2, 2), (3, 3)])],  # collinear: degenerate
+        [ring2d([(0, 0), (1, 1), (0, 0)])],  # degenerate
+        [np.zeros((0, 3))],  # empty ring
+        [ring2d([(0, 0), (10, 0), (10, 10), (10, 15), (10, 10), (0, 10)])],  # spike
+        *([ring2d(NONCONVEX[k])] for k in sorted(NONCONVEX)),
+        [ring2d([(np.cos(t) * 5, np.sin(t) * 5) for t in np.arange(5) * 4 * np.pi / 5])],
+    ]
+    for _ in range(6):  # random convex polygons (hull of points on a circle)
+        t = np.sort(rng.uniform(0, 2 * np.pi, int(rng.integers(3, 12))))
+        shapes.append([ring2d([(np.cos(a) * 7, np.sin(a) * 4) for a in t])])
+    order = rng.permutation(len(shapes))
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    return [[r @ q.T + RD for r in shapes[i]] for i in order]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_batch_gives_what_triangulate_gives_polygon_by_polygon(seed: int) -> None:
+    polygons = polygon_mix(seed)
+    out = batch_of(polygons)
+    assert out.triangles.dtype == np.int64
+    assert out.positions.shape == (out.vertex_polygons.shape[0], 3)
+    assert (np.diff(out.polygons) >= 0).all()
+    assert (np.diff(out.vertex_polygons) >= 0).all()
+    degenerate = 0
+    for p, rings in enumerate(polygons):
+        alone = triangulate(rings)
+        mine = out.triangles[out.polygons == p]
+        if alone is None:
+            degenerate += 1
+            assert mine.shape[0] == 0
+            assert not (out.vertex_polygons == p).any()
+            continue
+        verts, tris = alone
+        assert mine.shape[0] == tris.shape[0], p
+        assert (out.vertex_polygons[mine] == p).all()  # its own vertices only
+        assert area(out.positions, mine) == pytest.approx(area(verts, tris), rel=1e-9)
+        normal = newell_normal(clean_ring(rings[0]) - rings[0].mean(axis=0))
+        assert (tri_normals(out.positions, mine) @ normal > 0).all()
+    assert out.degenerate == degenerate
+
+
+def test_convex_polygon_is_a_fan_and_a_star_is_not() -> None:
+    hexagon = ring2d([(np.cos(t), np.sin(t)) for t in np.arange(6) * np.pi / 3]) + RD
+    out = batch_of([[hexagon]])
+    np.testing.assert_array_equal(out.triangles, [[0, k, k + 1] for k in range(1, 5)])
+    # A pentagram turns the same way at every corner but goes round twice: a fan would
+    # cover its centre twice. It goes to earcut, like triangulate() sends it.
+    pentagram = ring2d([(np.cos(t), np.sin(t)) for t in np.arange(5) * 4 * np.pi / 5]) + RD
+    alone = triangulate([pentagram])
+    assert alone is not None
+    out = batch_of([[pentagram]])
+    assert area(out.positions, out.triangles) == pytest.approx(area(*alone))
+
+
+def test_batch_of_nothing_and_of_degenerate_polygons_only() -> None:
+    out = batch_of([])
+    assert out.positions.shape == (0, 3)
+    assert out.triangles.shape == (0, 3)
+    assert out.degenerate == 0
+    out = batch_of([[ring2d([(0, 0), (1, 1)])], [np.zeros((0, 3))]])
+    assert out.triangles.shape == (0, 3)
+    assert out.positions.shape == (0, 3)
+    assert out.degenerate == 2
+
+
+def test_clean_rings_is_clean_ring_for_every_ring() -> None:
+    rings = [
+        np.concatenate([ring2d(SQUARE)[:2], ring2d(SQUARE)[1:], ring2d(SQUARE)[:1]]),
+        np.zeros((0, 3)),
+        ring2d([(0, 0), (0, 0), (0, 0)]),
+        ring2d([(0, 0), (0, 0), (1, 0), (0, 0)]),
+        ring2d(SQUARE),
+    ]
+    points, sizes = clean_rings(np.concatenate(rings), np.array([len(r) for r in rings]))
+    expected = [clean_ring(r) for r in rings]
+    assert sizes.tolist() == [len(r) for r in expected]
+    np.testing.assert_array_equal(points, np.concatenate(expected))
+
+
+def test_polygon_batch_splits_meshes_and_keeps_surface_classes() -> None:
+    batch = PolygonBatch()
+    square, tri = ring2d(SQUARE) + RD, ring2d([(0, 0), (3, 0), (0, 4)]) + RD
+    batch.add(0, np.concatenate([square, tri]), [4, 3], [1, 1], [1, 2])
+    batch.add(2, np.concatenate([square, ring2d(HOLE) + RD]), [4, 4], [2], [3])
+    batch.add(2, ring2d([(0, 0), (1, 1)]), [2], [1], [1])  # degenerate
+    meshes, degenerate = batch.meshes(3)
+    assert degenerate == 1
+    assert [m.triangle_count for m in meshes] == [3, 0, 8]
+    assert meshes[0].surfaces.tolist() == [1, 1, 2]
+    assert (meshes[2].surfaces == 3).all()
+    for m, expected in zip(meshes, [106.0, 0.0, 96.0], strict=True):
+        assert m.triangles.min(initial=0) >= 0
+        assert m.triangles.max(initial=-1) < len(m.positions)
+        assert area(m.positions, m.triangles) == pytest.approx(expected)
+
+
+def test_reader_batches_give_the_same_meshes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader triangulates objects in batches; where batches end changes nothing."""
+    demo = Path(__file__).parents[2] / "data" / "demo" / "delft.city.json"
+    whole = read(demo, ConvertOptions())
+    monkeypatch.setattr(cityjson, "_BATCH_POINTS", 50)
+    pieces = read(demo, ConvertOptions())
+    assert whole.warnings == pieces.warnings
+    assert [f.id for f in whole.features] == [f.id for f in pieces.features]
+    for a, b in zip(whole.features, pieces.features, strict=True):
+        np.testing.assert_array_equal(a.mesh.positions, b.mesh.positions)
+        np.testing.assert_array_equal(a.mesh.triangles, b.mesh.triangles)
+        np.testing.assert_array_equal(a.mesh.surfaces, b.mesh.surfaces)

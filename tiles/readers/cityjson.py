@@ -31,11 +31,16 @@ from ..errors import (
 )
 from ..model import Feature, Mesh, Skipped, SourceData, surface_index
 from ..options import ConvertOptions
-from ..triangulate import triangulate
+from ..polygons import PolygonBatch
 
 VERSIONS = ("1.0", "1.1", "2.0")
 _SURFACE_TYPES = ("MultiSurface", "CompositeSurface", "Solid", "MultiSolid", "CompositeSolid")
 _NON_MESH_TYPES = ("MultiPoint", "MultiLineString")
+#: Objects' polygons are triangulated in batches of about this many points: enough to
+#: make numpy's per-call cost negligible, few enough to keep the temporaries small.
+_BATCH_POINTS = 100_000
+#: An object waiting for its batch: id, object, LoD, meshes of its GeometryInstances.
+_Pending = tuple[str, dict[str, Any], str, list[Mesh]]
 #: No CRS has coordinates beyond this (ECEF is ~6.4e6 m); larger values are corrupt.
 MAX_COORDINATE = 1e9
 _STANDARD_MEMBERS = {
@@ -223,6 +228,9 @@ class _Reader:
         chosen_by_id = {
             oid: self._choose_lod(oid, obj.get("geometry") or []) for oid, obj in cos.items()
         }
+        # The polygons of many objects are collected, then triangulated at once.
+        batch = PolygonBatch()
+        pending: list[_Pending] = []
         for oid, obj in cos.items():
             self.object_count += 1
             chosen = chosen_by_id[oid]
@@ -247,18 +255,30 @@ class _Reader:
                 and self._within_request(self._chosen_key(chosen_by_id[parents[0]]))
             ):
                 continue  # the parent has the requested LoD; this part only a finer one
-            meshes = [self._geometry(oid, g, verts) for g in chosen]
-            mesh = Mesh.concat(meshes)
+            instances = []
+            for g in chosen:
+                if g["type"] == "GeometryInstance":
+                    instances.append(self._instance(oid, g, verts))
+                else:
+                    self._polygons(batch, len(pending), oid, g, verts)
+            pending.append((oid, obj, self._lod_of(chosen[0]), instances))
+            if batch.point_count >= _BATCH_POINTS:
+                self._add_features(batch, pending, inherited)
+                batch, pending = PolygonBatch(), []
+        self._add_features(batch, pending, inherited)
+
+    def _add_features(
+        self, batch: PolygonBatch, pending: list[_Pending], inherited: _Inheritance
+    ) -> None:
+        """Triangulate the batch and add a feature for each pending object with a mesh."""
+        meshes, degenerate = batch.meshes(len(pending))
+        self.degenerate += degenerate
+        for (oid, obj, lod_text, instances), polygons in zip(pending, meshes, strict=True):
+            mesh = Mesh.concat([polygons, *instances])
             if mesh.triangle_count == 0:
                 self.skipped.append(Skipped(oid, "no surface with an area at the chosen LoD"))
                 continue
-            if not np.isfinite(mesh.positions).all():
-                raise NonFiniteCoordinate(
-                    "a vertex has a non-finite coordinate (NaN or infinity)",
-                    source=self.name,
-                    object_id=oid,
-                )
-            lod_text = self._lod_of(chosen[0])
+            parents = obj.get("parents") or []
             self.lods[lod_text] += 1
             self.features.append(
                 Feature(
@@ -314,57 +334,21 @@ class _Reader:
                 return _lod_str(self.templates[t])
         return _lod_str(g)
 
-    def _geometry(self, oid: str, g: dict[str, Any], verts: NDArray[np.float64]) -> Mesh:
-        if g["type"] == "GeometryInstance":
-            return self._instance(oid, g, verts)
-        self._check_appearance(oid, g)
-        surfaces = _semantic_types(g)
-        polys = []
-        simple: list[list[int]] = []
-        simple_sem: list[int | None] = []
-        for rings, sem in _surfaces(oid, g, self.name):
-            if len(rings) == 1 and isinstance(rings[0], list):
-                ring = rings[0]
-                if len(ring) == 4 and ring[0] == ring[3]:
-                    ring = ring[:3]
-                if len(ring) == 3:
-                    simple.append(ring)
-                    simple_sem.append(sem)
-                    continue
-            pts = [_take(verts, ring, oid, self.name) for ring in rings]
-            tri = triangulate(pts)
-            if tri is None:
-                self.degenerate += 1
-                continue
-            known = sem is not None and 0 <= sem < len(surfaces)
-            sidx = surface_index(surfaces[sem]) if known and sem is not None else 0
-            polys.append(Mesh(tri[0], tri[1], np.full(tri[1].shape[0], sidx, dtype=np.int16)))
-        if simple:
-            polys.append(self._triangles(oid, simple, simple_sem, surfaces, verts))
-        return Mesh.concat(polys)
-
-    def _triangles(
+    def _polygons(
         self,
+        batch: PolygonBatch,
+        mesh: int,
         oid: str,
-        rings: list[list[int]],
-        sems: list[int | None],
-        surfaces: list[str | None],
+        g: dict[str, Any],
         verts: NDArray[np.float64],
-    ) -> Mesh:
-        """All single-ring triangles of a geometry at once (most of a TIN-like export)."""
-        pos = _take(verts, [i for r in rings for i in r], oid, self.name).reshape(-1, 3, 3)
-        area = np.linalg.norm(np.cross(pos[:, 1] - pos[:, 0], pos[:, 2] - pos[:, 0]), axis=1)
-        keep = area > 1e-12
-        self.degenerate += int((~keep).sum())
-        pos = pos[keep]
-        lookup = np.array([surface_index(t) for t in surfaces] + [0], dtype=np.int16)
-        sem_idx = np.array(
-            [s if s is not None and 0 <= s < len(surfaces) else -1 for s in sems], dtype=np.int64
-        )[keep]
-        n = pos.shape[0]
-        return Mesh(
-            pos.reshape(-1, 3), np.arange(n * 3, dtype=np.int64).reshape(-1, 3), lookup[sem_idx]
-        )
+    ) -> None:
+        """Add a surface geometry's polygons to ``batch``, as part of mesh number ``mesh``."""
+        self._check_appearance(oid, g)
+        lookup = [surface_index(t) for t in _semantic_types(g)]
+        polygons = list(_surfaces(oid, g, self.name))
+        points, ring_sizes, polygon_sizes = _gather(verts, polygons, oid, self.name)
+        surfaces = [lookup[s] if s is not None and 0 <= s < len(lookup) else 0 for _, s in polygons]
+        batch.add(mesh, points, ring_sizes, polygon_sizes, surfaces)
 
     def _instance(self, oid: str, g: dict[str, Any], verts: NDArray[np.float64]) -> Mesh:
         t = g.get("template")
@@ -401,9 +385,19 @@ class _Reader:
                 source=self.name,
                 object_id=oid,
             )
-        mesh = self._geometry(oid, template, self.template_vertices)
+        batch = PolygonBatch()
+        self._polygons(batch, 0, oid, template, self.template_vertices)
+        meshes, degenerate = batch.meshes(1)
+        self.degenerate += degenerate
+        mesh = meshes[0]
         homo = np.column_stack([mesh.positions, np.ones(mesh.positions.shape[0])])
         mesh.positions = (homo @ matrix.T)[:, :3] + ref[0]
+        if not np.isfinite(mesh.positions).all():
+            raise NonFiniteCoordinate(
+                "a vertex has a non-finite coordinate (NaN or infinity)",
+                source=self.name,
+                object_id=oid,
+            )
         return mesh
 
     def _check_appearance(self, oid: str, g: dict[str, Any]) -> None:
@@ -571,6 +565,51 @@ def _surfaces(oid: str, g: dict[str, Any], name: str) -> Iterator[tuple[list[Any
                 yield from walk(child, level + 1, (*path, i))
 
     yield from walk(b, 1, ())
+
+
+def _gather(
+    verts: NDArray[np.float64], polygons: list[tuple[list[Any], int | None]], oid: str, name: str
+) -> tuple[NDArray[np.float64], list[int], list[int]]:
+    """The points of all rings of ``polygons``, with every ring's size and every polygon's
+    number of rings, the indices checked once for the whole geometry.
+
+    Should a check fail, the rings are checked again one by one with :func:`_take`, so
+    that the error names the first bad ring's problem exactly as it would alone.
+    """
+    flat: list[Any] = []
+    ring_sizes: list[int] = []
+    polygon_sizes: list[int] = []
+    for rings, _ in polygons:
+        polygon_sizes.append(len(rings))
+        for ring in rings:
+            if type(ring) is not list:
+                return _gather_slowly(verts, polygons, oid, name)
+            ring_sizes.append(len(ring))
+            flat.extend(ring)
+    if not all(type(i) is int for i in flat):  # also no bool, no list
+        return _gather_slowly(verts, polygons, oid, name)
+    try:
+        idx = np.asarray(flat, dtype=np.int64)
+    except OverflowError:
+        return _gather_slowly(verts, polygons, oid, name)
+    if idx.size and (idx.min() < 0 or idx.max() >= verts.shape[0]):
+        return _gather_slowly(verts, polygons, oid, name)
+    taken: NDArray[np.float64] = verts[idx]
+    if not np.isfinite(taken).all() or (np.abs(taken) > MAX_COORDINATE).any():
+        return _gather_slowly(verts, polygons, oid, name)
+    return taken, ring_sizes, polygon_sizes
+
+
+def _gather_slowly(
+    verts: NDArray[np.float64], polygons: list[tuple[list[Any], int | None]], oid: str, name: str
+) -> tuple[NDArray[np.float64], list[int], list[int]]:
+    """:func:`_gather` ring by ring: raises the first ring's error (or returns the same)."""
+    taken = [_take(verts, ring, oid, name) for rings, _ in polygons for ring in rings]
+    return (
+        np.concatenate([np.zeros((0, 3)), *taken]),
+        [t.shape[0] for t in taken],
+        [len(rings) for rings, _ in polygons],
+    )
 
 
 def _take(verts: NDArray[np.float64], ring: Any, oid: str, name: str) -> NDArray[np.float64]:
