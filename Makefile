@@ -30,6 +30,7 @@ system-deps:
 run: setup
 	$(BIN)/twin --data-dir $(DATA_DIR) import data/demo/delft.city.json --layer demo \
 		--title "Delft (demo city)" --if-changed
+	$(BIN)/twin --data-dir $(DATA_DIR) demo
 	$(BIN)/twin --data-dir $(DATA_DIR) serve --host $(HOST) --port $(PORT)
 
 # pytest exits 5 when it collects no tests: treat that as a failure, never a pass.

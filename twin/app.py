@@ -18,6 +18,7 @@ from layers.catalogue.errors import (
     ProjectNotFound,
     VersionConflict,
 )
+from layers.catalogue.io import ImportTooLarge, UnsupportedFormat
 from tiles.errors import TilesError
 
 from . import __version__
@@ -70,6 +71,8 @@ STATUS_CODES: dict[type[Exception], int] = {
     InvalidLayerName: 422,
     TwinError: 400,
     TilesError: 422,
+    ImportTooLarge: 413,
+    UnsupportedFormat: 415,
     ProjectNotFound: 404,
     PermissionDenied: 403,
     VersionConflict: 409,
@@ -147,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     if viewer_dir.is_dir():
         app.mount("/viewer", StaticFiles(directory=viewer_dir), name="viewer")
+
     @app.get("/docs", include_in_schema=False)
     def api_docs() -> FileResponse:
         """The OpenAPI reference (Swagger UI from npm, served locally)."""

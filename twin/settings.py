@@ -22,8 +22,10 @@ class Settings(BaseSettings):
         REPO_ROOT / "node_modules" / "cesium" / "Build" / "Cesium",
         description="CesiumJS's prebuilt Build/Cesium folder (from npm).",
     )
-    swagger_dir: Path = Field(REPO_ROOT / "node_modules" / "swagger-ui-dist",
-                              description="Swagger UI (from npm) for the /docs page.")
+    swagger_dir: Path = Field(
+        REPO_ROOT / "node_modules" / "swagger-ui-dist",
+        description="Swagger UI (from npm) for the /docs page.",
+    )
     base_map_url: str | None = Field(
         None, description="A TMS base map URL; default: Natural Earth II shipped with CesiumJS."
     )

@@ -13,7 +13,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, utcnow
+from ..db import Base, UTCDateTime, utcnow
 
 STATUSES = ("idea", "planned", "ongoing", "completed", "paused", "stopped")
 
@@ -40,7 +39,7 @@ class Municipality(Base):
     north: Mapped[float | None] = mapped_column(Float)
     #: a demo organisation, not a real municipality (labelled as such everywhere)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Category(Base):
@@ -76,6 +75,8 @@ class ProjectCategory(Base):
 
 class Project(Base):
     __tablename__ = "project"
+    #: never reuse a deleted project's id on SQLite (its history keeps that id)
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title_sv: Mapped[str] = mapped_column(String(200))
@@ -101,12 +102,12 @@ class Project(Base):
     public: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     #: lower-cased title, summary, description and tags, for the text search
     search_text: Mapped[str] = mapped_column(Text, default="")
-    last_reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
@@ -146,7 +147,7 @@ class ProjectImage(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     caption: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ProjectHistory(Base):
@@ -162,6 +163,6 @@ class ProjectHistory(Base):
     changed_by: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: {field: [old, new]} for updates; the full record for create and delete
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

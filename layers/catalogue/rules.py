@@ -8,6 +8,12 @@
   mark reviewed any project of their municipalities; a change of municipalities must keep
   one of theirs. Deleting a joint project needs editor rights in all its municipalities.
 - Administrators may do everything.
+- The steward view of a municipality (its projects not reviewed for a while) is for that
+  municipality's staff (editor or gis) and administrators (``Action.STEWARD``, with the
+  municipality as the only owner).
+- A project's history counts as an internal field (``Action.VIEW_INTERNAL_FIELDS``).
+- Reference data (municipalities, categories) is managed by administrators only
+  (``Action.MANAGE_REFERENCE``).
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ class Action(StrEnum):
     UPDATE = "update"
     REVIEW = "review"
     DELETE = "delete"
+    STEWARD = "steward"
+    MANAGE_REFERENCE = "manage_reference"
 
 
 #: Fields only staff of the owning municipalities (and admins) see.
@@ -69,7 +77,7 @@ def can(
         return True
     if action is Action.VIEW:
         return public or bool(principal.staff_of & owners)
-    if action is Action.VIEW_INTERNAL_FIELDS:
+    if action in (Action.VIEW_INTERNAL_FIELDS, Action.STEWARD):
         return bool(principal.staff_of & owners)
     if action is Action.CREATE:
         return bool(principal.editor_of & frozenset(new_municipalities or owners))

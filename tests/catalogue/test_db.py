@@ -43,3 +43,29 @@ def test_demo_organisation_is_labelled(database_url: str) -> None:
             assert "demo" in demo.name.lower()
     finally:
         db.dispose()
+
+
+def test_migrations_match_the_models(database_url: str) -> None:
+    """A model change without its Alembic migration fails here."""
+    from alembic import command
+
+    from twin.db import alembic_config
+
+    db = Database(database_url)
+    try:
+        db.setup()
+        command.check(alembic_config(database_url))  # raises when they differ
+    finally:
+        db.dispose()
+
+
+def test_timestamps_are_timezone_aware(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        db.setup()
+        with db.session() as s:
+            created = s.get(Municipality, "1283").created_at
+            assert created.tzinfo is not None
+            assert created.utcoffset().total_seconds() == 0
+    finally:
+        db.dispose()

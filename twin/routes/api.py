@@ -43,6 +43,13 @@ class BaseMap(BaseModel):
     credit: str
 
 
+class CatalogueConfig(BaseModel):
+    stale_months: int = Field(description="Projects not reviewed for this long are stale.")
+    image_types: list[str] = ["image/png", "image/jpeg", "image/webp"]
+    image_max_bytes: int = 10 * 1024 * 1024
+    page_size_max: int = 500
+
+
 class ViewerConfig(BaseModel):
     title: str
     version: str
@@ -50,6 +57,7 @@ class ViewerConfig(BaseModel):
     base_map: BaseMap
     layers: list[LayerInfo]
     api: dict[str, str]
+    catalogue: CatalogueConfig
 
 
 def layer_info(request: Request, layer: Layer) -> LayerInfo:
@@ -120,5 +128,8 @@ def viewer_config(request: Request, settings: SettingsDep, store: StoreDep) -> V
             "login": "/api/auth/login",
             "logout": "/api/auth/logout",
             "ogc": "/ogc",
+            "overview": "/api/catalogue/overview",
+            "stale": "/api/municipalities/{code}/stale",
         },
+        catalogue=CatalogueConfig(stale_months=settings.stale_months),
     )

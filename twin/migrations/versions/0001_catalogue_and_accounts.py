@@ -169,6 +169,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_project")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("project", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_project_min_lon"), ["min_lon"], unique=False)
