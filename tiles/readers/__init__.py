@@ -1,15 +1,19 @@
 """Readers turn a map export into :class:`tiles.model.SourceData`.
 
-Every reader has the same contract: ``read(path, options) -> SourceData``. Coordinates
-stay in the source CRS; placement is :mod:`tiles.georef`'s job. The format is detected
-from the content, not trusted from the file name.
+Every reader module has the same contract:
+
+- ``sniff(path: Path, head: bytes) -> bool``: whether it reads this file, decided from
+  the content (``head`` is the first 64 KiB), never trusted from the file name;
+- ``read(path: Path, options: ConvertOptions) -> SourceData``: features in source
+  coordinates; placement is :mod:`tiles.georef`'s job.
+
+:data:`READERS` is tried in order; the first whose ``sniff`` says yes reads the file.
 """
 
 from __future__ import annotations
 
-import mmap
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import EmptyInput, UnsupportedFormat
 from . import cityjson
@@ -18,29 +22,43 @@ if TYPE_CHECKING:
     from ..model import SourceData
     from ..options import ConvertOptions
 
+HEAD_BYTES = 64 * 1024
 
-def sniff(path: Path) -> str:
-    """Name of the format of ``path``, detected from its first bytes."""
+
+class Reader(Protocol):
+    NAME: str
+
+    def sniff(self, path: Path, head: bytes) -> bool: ...
+
+    def read(self, path: Path, options: ConvertOptions) -> SourceData: ...
+
+
+def _readers() -> list[Reader]:
+    found: list[Reader] = [cityjson]  # type: ignore[list-item]
+    for name in ("citygml", "footprints"):
+        try:
+            module = __import__(f"{__name__}.{name}", fromlist=["read"])
+        except ModuleNotFoundError:
+            continue
+        found.append(module)
+    return found
+
+
+READERS = _readers()
+
+
+def sniff(path: Path) -> Reader:
+    """The reader for ``path``, detected from its content."""
     with path.open("rb") as fh:
-        head = fh.read(4096)
-        text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if not text:
-            raise EmptyInput("the file is empty", source=path.name)
-        if text.startswith(b"{"):
-            if b'"CityJSON' in head or b'"CityObjects"' in head:
-                return "cityjson"
-            # JSON members come in any order: look through the whole file.
-            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                if mm.find(b'"CityObjects"') >= 0 or mm.find(b'"CityJSON') >= 0:
-                    return "cityjson"
-    raise UnsupportedFormat(
-        "not a format twin reads yet (expected CityJSON 1.0, 1.1, 2.0 or CityJSONSeq)",
-        source=path.name,
-    )
+        head = fh.read(HEAD_BYTES)
+    if not head.lstrip(b"\xef\xbb\xbf \t\r\n"):
+        raise EmptyInput("the file is empty", source=path.name)
+    for reader in READERS:
+        if reader.sniff(path, head):
+            return reader
+    names = ", ".join(r.NAME for r in READERS)
+    raise UnsupportedFormat(f"not a format twin reads (it reads: {names})", source=path.name)
 
 
 def read(path: Path, options: ConvertOptions) -> SourceData:
-    kind = sniff(path)
-    if kind == "cityjson":
-        return cityjson.read(path, options)
-    raise UnsupportedFormat(f"no reader for {kind}", source=path.name)  # pragma: no cover
+    return sniff(path).read(path, options)

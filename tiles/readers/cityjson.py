@@ -8,6 +8,7 @@ override, so clicking a BuildingPart shows the Building's attributes too).
 
 from __future__ import annotations
 
+import mmap
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,6 +53,21 @@ _STANDARD_MEMBERS = {
     "geographicalExtent",
     "children_roles",
 }
+
+
+NAME = "CityJSON 1.0/1.1/2.0 and CityJSONSeq"
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """A JSON object with ``CityObjects`` or ``"type": "CityJSON..."`` anywhere in it."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not text.startswith(b"{"):
+        return False
+    if b'"CityJSON' in head or b'"CityObjects"' in head:
+        return True
+    # JSON members come in any order: look through the whole file.
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        return mm.find(b'"CityObjects"') >= 0 or mm.find(b'"CityJSON') >= 0
 
 
 def read(path: Path, options: ConvertOptions) -> SourceData:
