@@ -34,7 +34,7 @@ class Reader(Protocol):
 
 
 def _readers() -> list[Reader]:
-    found: list[Reader] = [cityjson]  # type: ignore[list-item]
+    found: list[Reader] = [cityjson]
     for name in ("citygml", "footprints"):
         try:
             module = __import__(f"{__name__}.{name}", fromlist=["read"])
