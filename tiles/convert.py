@@ -92,7 +92,9 @@ def convert(
     crs = georef.parse_crs(crs_text)
     policy = georef.height_policy(crs)
     positions = np.concatenate([f.mesh.positions for f in data.features])
-    axes = georef.choose_axis_order(crs, positions, options.axis_order, source.name)
+    axes = georef.choose_axis_order(
+        crs, positions, options.axis_order, source.name, preferred=data.axis_order
+    )
     llh = _geodetic(crs, positions, axes.order)
     del positions
     lon, lat, h = llh[:, 0], llh[:, 1], llh[:, 2]

@@ -110,3 +110,9 @@ class ValidatorUnavailable(TilesError):
     """Node or the npm package ``gltf-validator`` cannot be found."""
 
     code = "validator_unavailable"
+
+
+class UnsafeXML(InputError):
+    """An XML document declares a DOCTYPE: entities or an external DTD, never needed."""
+
+    code = "unsafe_xml"

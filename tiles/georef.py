@@ -224,7 +224,11 @@ class AxisDecision:
 
 
 def choose_axis_order(
-    crs: CRS, xyz: NDArray[np.float64], requested: str | None = None, source: str | None = None
+    crs: CRS,
+    xyz: NDArray[np.float64],
+    requested: str | None = None,
+    source: str | None = None,
+    preferred: str | None = None,
 ) -> AxisDecision:
     """Decide whether the first coordinate is easting ("xy") or northing ("yx").
 
@@ -232,6 +236,8 @@ def choose_axis_order(
     systems) is tried in that order first, anything else easting first; when the data
     falls outside the CRS's area of use in that order but inside it in the other, the
     other is taken and the note says so. Outside in both: :class:`CRSOutOfArea`.
+    ``preferred`` (a reader's hint, e.g. GML's "coordinates follow the CRS's own axis
+    order", which is latitude first for EPSG:4326 and 6697) replaces the first guess.
     """
     if requested in ("xy", "yx"):
         return AxisDecision(requested, f"axis order {requested} as given")
@@ -241,6 +247,8 @@ def choose_axis_order(
         and bool(horiz.axis_info)
         and horiz.axis_info[0].direction.lower() == "north"
     )
+    if preferred in ("xy", "yx"):  # the order the file says it uses (GML: the CRS's)
+        north_first = preferred == "yx"
     first, second = ("yx", "xy") if north_first else ("xy", "yx")
     names = {"xy": "easting, northing", "yx": "northing, easting"}
     if crs.is_geographic:

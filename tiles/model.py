@@ -105,3 +105,7 @@ class SourceData:
     skipped: list[Skipped] = field(default_factory=list)
     object_count: int = 0
     lods: dict[str, int] = field(default_factory=dict)
+    #: The axis order the source's CRS declares for its coordinates ("yx" when the first
+    #: axis is north, as GML writes EPSG:6697 or 4326), or None when the format is always
+    #: easting first or the reader cannot tell. A hint for :func:`tiles.georef.choose_axis_order`.
+    axis_order: str | None = None
