@@ -13,6 +13,13 @@ class ConvertOptions:
     level of detail (``"2.2"``); by default each object's highest. ``axis_order``
     forces "xy" (easting first) or "yx" (northing first). ``max_tile_bytes``
     bounds the estimated size of one tile's glb; ``max_features_per_tile`` its objects.
+
+    Footprints (GeoJSON, GeoPackage, zipped Shapefile) are extruded to LoD1 blocks:
+    ``height_attribute`` names a height above the ground, ``roof_attribute`` an absolute
+    roof elevation, ``storeys_attribute`` a number of storeys of ``storey_height`` metres
+    each; ``ground_attribute`` an absolute ground elevation (else the footprint's own z,
+    else 0). Without any of them common names are detected. ``default_height`` is used
+    for footprints whose height is missing.
     """
 
     crs: str | None = None
@@ -21,3 +28,9 @@ class ConvertOptions:
     max_tile_bytes: int = 1_500_000
     max_features_per_tile: int = 5_000
     title: str | None = None
+    height_attribute: str | None = None
+    ground_attribute: str | None = None
+    roof_attribute: str | None = None
+    storeys_attribute: str | None = None
+    storey_height: float = 3.0
+    default_height: float | None = None

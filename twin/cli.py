@@ -57,6 +57,20 @@ def _parser() -> argparse.ArgumentParser:
             help="force easting-first (xy) "
             "or northing-first (yx) coordinates (default: decided from CRS and data)",
         )
+        fp = sp.add_argument_group(
+            "footprints (GeoJSON, GeoPackage, zipped Shapefile)",
+            "extruded to LoD1; without these options common attribute names are detected",
+        )
+        fp.add_argument("--height-attribute", metavar="NAME", help="height above the ground (m)")
+        fp.add_argument("--ground-attribute", metavar="NAME", help="absolute ground elevation")
+        fp.add_argument("--roof-attribute", metavar="NAME", help="absolute roof elevation")
+        fp.add_argument("--storeys-attribute", metavar="NAME", help="number of storeys")
+        fp.add_argument(
+            "--storey-height", type=float, default=3.0, metavar="M", help="default: 3.0"
+        )
+        fp.add_argument(
+            "--default-height", type=float, metavar="M", help="for footprints without a height"
+        )
 
     c = sub.add_parser("convert", help="convert a map export to a standalone 3D Tiles tileset")
     c.add_argument("source", type=Path)
@@ -87,7 +101,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _options(args: argparse.Namespace) -> ConvertOptions:
-    return ConvertOptions(crs=args.crs, lod=args.lod, axis_order=args.axis_order)
+    return ConvertOptions(
+        crs=args.crs,
+        lod=args.lod,
+        axis_order=args.axis_order,
+        height_attribute=args.height_attribute,
+        ground_attribute=args.ground_attribute,
+        roof_attribute=args.roof_attribute,
+        storeys_attribute=args.storeys_attribute,
+        storey_height=args.storey_height,
+        default_height=args.default_height,
+    )
 
 
 def _summary(report: Report, where: str) -> str:
