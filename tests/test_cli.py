@@ -133,19 +133,22 @@ def test_data_dir_from_environment(tmp_path: Path) -> None:
     data = tmp_path / "envdata"
     r = twin("import", DEMO, "--layer", "demo", env={"TWIN_DATA_DIR": str(data)})
     assert r.returncode == 0, r.stderr
-    assert (data / "layers" / "demo" / "layer.json").is_file()
+    # Layers live in the database now (no layer.json): the import is listed and on disk.
+    assert len(list((data / "layers" / "demo" / "versions").iterdir())) == 1
+    listed = twin("layers", env={"TWIN_DATA_DIR": str(data)})
+    assert listed.stdout.startswith("demo\t")
 
 
 def test_failed_import_keeps_the_published_version(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert twin("--data-dir", data, "import", DEMO, "--layer", "demo").returncode == 0
-    before = (data / "layers" / "demo" / "layer.json").read_text()
+    before = twin("--data-dir", data, "layers").stdout  # layers live in the database now
     bad = tmp_path / "bad.city.json"
     bad.write_text('{"type": "CityJSON", "version": "2.0", "CityObjects": {}, "vertices": []}')
     r = twin("--data-dir", data, "import", bad, "--layer", "demo")
     assert r.returncode == 3
     assert "[empty_input]" in r.stderr
-    assert (data / "layers" / "demo" / "layer.json").read_text() == before
+    assert twin("--data-dir", data, "layers").stdout == before
     assert len(list((data / "layers" / "demo" / "versions").iterdir())) == 1
 
 

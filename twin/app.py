@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -36,7 +38,7 @@ from .errors import (
     TileNotFound,
     TwinError,
 )
-from .routes import api, auth, ogc, projects, tiles
+from .routes import api, auth, imports, ogc, projects, tiles
 from .settings import Settings
 from .store import InvalidLayerName, Store
 
@@ -113,9 +115,28 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
+@asynccontextmanager
+async def _workers_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """With ``start_workers`` (``twin serve``), run ``workers`` job workers beside the app:
+    separate processes, so no conversion ever runs in the web process."""
+    settings: Settings = app.state.settings
+    supervisor = None
+    if settings.start_workers and settings.workers > 0:
+        from .jobs.worker import Supervisor
+
+        supervisor = Supervisor(settings)
+        supervisor.start()
+    try:
+        yield
+    finally:
+        if supervisor is not None:
+            supervisor.stop()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
+        lifespan=_workers_lifespan,
         docs_url=None,
         redoc_url=None,
         title="twin",
@@ -124,17 +145,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "as OGC 3D Tiles, with a browser viewer.",
     )
     app.state.settings = settings
-    app.state.store = Store(settings.data_dir)
-    app.state.store.remove_stale_staging()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app.state.db = Database(settings.database)
     app.state.db.setup()
+    app.state.store = Store(settings.data_dir, app.state.db)
+    app.state.store.migrate_legacy()  # layers from before the database, once
+    app.state.store.remove_stale_staging(settings.job_stale_seconds)
     add_exception_handlers(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.include_router(api.router)
     app.include_router(tiles.router)
     app.include_router(auth.router)
+    app.include_router(imports.router)
     # Before projects: /api/projects/export.* must win over /api/projects/{id}.
     app.include_router(ogc.router)
     app.include_router(projects.router)

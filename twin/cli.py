@@ -90,7 +90,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     conversion_options(i)
 
+    i.add_argument(
+        "--internal", action="store_true", help="a new layer is internal (staff only), not public"
+    )
+    i.add_argument("--owner", help="a new layer's owning municipality code, e.g. 1283")
+
     sub.add_parser("layers", help="list the published layers")
+
+    w = sub.add_parser("worker", help="run import jobs from the queue (each in a child process)")
+    w.add_argument("--drain", action="store_true", help="exit once the queue is empty")
+
+    v = sub.add_parser("versions", help="list a layer's versions")
+    v.add_argument("layer")
+    pb = sub.add_parser("publish", help="make a version the layer's current one (roll back)")
+    pb.add_argument("layer")
+    pb.add_argument("version")
 
     s = sub.add_parser("serve", help="serve the viewer, API and tiles")
     s.add_argument("--host", default="127.0.0.1")
@@ -98,6 +112,18 @@ def _parser() -> argparse.ArgumentParser:
     for module in _COMMAND_MODULES:
         module.register(sub)
     return p
+
+
+def _store(settings: Settings) -> Store:
+    """The data directory's store on its database (migrated, legacy layers imported)."""
+    from .db import Database
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database)
+    db.setup()
+    store = Store(settings.data_dir, db)
+    store.migrate_legacy()
+    return store
 
 
 def _options(args: argparse.Namespace) -> ConvertOptions:
@@ -135,13 +161,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         _print_warnings(report)
         print(_summary(report, str(args.out)))
     elif args.command == "import":
-        store = Store(settings.data_dir)
+        store = _store(settings)
         layer, changed = store.import_file(
             args.source,
             args.layer,
             title=args.title,
             options=_options(args),
             if_changed=args.if_changed,
+            public=not args.internal,
+            owner=args.owner,
         )
         if changed:
             _print_warnings(layer.report)
@@ -154,15 +182,32 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         else:
             print(f"layer {layer.name!r} is up to date (version {layer.current})")
     elif args.command == "layers":
-        layers = Store(settings.data_dir).list()
+        layers = _store(settings).list()
         if not layers:
             print(f"no layers in {settings.data_dir}")
         for layer in layers:
             r = layer.report
             print(
                 f"{layer.name}\t{layer.title}\t{r['feature_count']} objects\t{r['crs']}\t"
-                f"{r['source']}\tversion {layer.current}\t{len(layer.versions)} version(s)"
+                f"{r['source']}\tversion {layer.current}\t{len(layer.ready_versions)} "
+                f"version(s)\t{'public' if layer.public else 'internal'}"
             )
+    elif args.command == "worker":
+        from .jobs import worker
+
+        count = worker.serve(_store(settings), settings, drain=args.drain)
+        print(f"worker {os.getpid()}: {count} job(s) run", file=sys.stderr)
+    elif args.command == "versions":
+        layer = _store(settings).get(args.layer, published=False)
+        for version in layer.versions:
+            mark = "*" if version.id == layer.current else " "
+            print(
+                f"{mark} {version.id}\t{version.status}\t{version.created}\t{version.source_name}"
+            )
+    elif args.command == "publish":
+        store = _store(settings)
+        store.publish(args.layer, args.version)
+        print(f"layer {args.layer!r} now serves version {args.version}")
     elif any(args.command in m.COMMANDS for m in _COMMAND_MODULES):
         module = next(m for m in _COMMAND_MODULES if args.command in m.COMMANDS)
         return int(module.run(args, settings))
@@ -175,7 +220,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"twin {__version__}: serving {settings.data_dir} at http://{args.host}:{args.port}",
             file=sys.stderr,
         )
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+        app = create_app(settings.model_copy(update={"start_workers": True}))
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
 

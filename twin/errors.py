@@ -74,3 +74,46 @@ class InvalidResetLink(NotFound):
     """Unknown, already used or expired: the three look the same from outside."""
 
     code = "reset_link_invalid"
+
+
+# --- imports (jobs, uploads, versions) ---
+
+
+class UnsafePath(InvalidRequest):
+    """An archive entry name that could escape the upload folder or collide with another."""
+
+    code = "unsafe_path"
+
+
+class UnsupportedArchive(InvalidRequest):
+    """Encrypted entries or a compression method twin does not read."""
+
+    code = "unsupported_archive"
+
+
+class UploadTooLarge(PayloadTooLarge):
+    """The upload, an archive's entries, their total size or ratio passed a limit."""
+
+    code = "upload_too_large"
+
+
+class NoConvertibleFile(InvalidRequest):
+    """The upload holds no file twin reads, or several (then it cannot choose)."""
+
+    code = "no_convertible_file"
+
+
+class JobNotFound(NotFound):
+    code = "job_not_found"
+
+
+class VersionNotFound(NotFound):
+    code = "version_not_found"
+
+
+class JobFailed(TwinError):
+    """A synchronous import (``twin import``) ended failed: the job's code and message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code

@@ -53,6 +53,30 @@ class Settings(BaseSettings):
     )
     login_window_minutes: int = Field(15, ge=1)
     debug: bool = False
+    # --- import jobs ---
+    workers: int = Field(
+        1,
+        ge=0,
+        description="Worker processes `twin serve` starts (each converts one job at a time).",
+    )
+    start_workers: bool = Field(
+        False, description="Start the workers inside the web service (`twin serve` sets it)."
+    )
+    upload_max_bytes: int = Field(2 * 1024**3, ge=1, description="Largest upload accepted.")
+    archive_max_entries: int = Field(10_000, ge=1, description="Most entries in an uploaded zip.")
+    archive_max_bytes: int = Field(
+        8 * 1024**3, ge=1, description="Largest total uncompressed size of an uploaded zip."
+    )
+    archive_max_ratio: int = Field(
+        200, ge=1, description="Largest uncompressed/compressed ratio of a zip entry."
+    )
+    job_heartbeat_seconds: float = Field(2.0, gt=0, description="How often a worker says alive.")
+    job_stale_seconds: float = Field(
+        60.0, gt=0, description="A running job without a heartbeat for this long is lost."
+    )
+    validate_gltf: bool = Field(
+        True, description="Run the Khronos glTF validator (Node.js) on every glb before publishing."
+    )
 
     @property
     def layers_dir(self) -> Path:
@@ -63,3 +87,8 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'twin.db').resolve()}"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Uploads being prepared and converted: on the same filesystem as the layers."""
+        return self.data_dir / "staging"

@@ -7,6 +7,7 @@ from sqlalchemy import create_engine
 
 import layers.accounts
 import layers.catalogue.models  # noqa: F401
+import twin.jobs.models  # noqa: F401
 from layers.db import Base
 
 config = context.config

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
+from ..auth.deps import PrincipalDep
 from ..store import Layer
-from .deps import LayerDep, SettingsDep, StoreDep
+from .deps import SettingsDep, StoreDep
 
 router = APIRouter()
+
+
+def visible_layer(
+    store: StoreDep,
+    principal: PrincipalDep,
+    layer: Annotated[str, Path(description="The layer's name, e.g. `demo`.")],
+) -> Layer:
+    """A published layer the caller may see; internal layers are 404 to everyone else."""
+    return store.get(layer, principal)
+
+
+VisibleLayerDep = Annotated[Layer, Depends(visible_layer)]
 
 
 class PropertyInfo(BaseModel):
@@ -86,12 +99,12 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/api/layers", tags=["layers"], summary="Published layers")
-def list_layers(request: Request, store: StoreDep) -> list[LayerInfo]:
-    return [layer_info(request, layer) for layer in store.list()]
+def list_layers(request: Request, store: StoreDep, principal: PrincipalDep) -> list[LayerInfo]:
+    return [layer_info(request, layer) for layer in store.list(principal)]
 
 
 @router.get("/api/layers/{layer}", tags=["layers"], summary="One layer")
-def get_layer(request: Request, layer: LayerDep) -> LayerInfo:
+def get_layer(request: Request, layer: VisibleLayerDep) -> LayerInfo:
     return layer_info(request, layer)
 
 
@@ -100,12 +113,14 @@ def get_layer(request: Request, layer: LayerDep) -> LayerInfo:
     tags=["layers"],
     summary="The conversion report of the layer's current version",
 )
-def get_report(layer: LayerDep) -> dict[str, Any]:
+def get_report(layer: VisibleLayerDep) -> dict[str, Any]:
     return layer.report
 
 
 @router.get("/api/config", tags=["viewer"], summary="Everything the viewer needs")
-def viewer_config(request: Request, settings: SettingsDep, store: StoreDep) -> ViewerConfig:
+def viewer_config(
+    request: Request, settings: SettingsDep, store: StoreDep, principal: PrincipalDep
+) -> ViewerConfig:
     from .. import __version__
 
     cesium = "/cesium/"
@@ -117,7 +132,7 @@ def viewer_config(request: Request, settings: SettingsDep, store: StoreDep) -> V
             url=settings.base_map_url or f"{cesium}Assets/Textures/NaturalEarthII",
             credit=settings.base_map_credit,
         ),
-        layers=[layer_info(request, layer) for layer in store.list()],
+        layers=[layer_info(request, layer) for layer in store.list(principal)],
         api={
             "layers": request.url_for("list_layers").path,
             "config": request.url_for("viewer_config").path,
@@ -130,6 +145,10 @@ def viewer_config(request: Request, settings: SettingsDep, store: StoreDep) -> V
             "ogc": "/ogc",
             "overview": "/api/catalogue/overview",
             "stale": "/api/municipalities/{code}/stale",
+            "imports": "/api/layers/{layer}/imports",
+            "import": "/api/imports/{id}",
+            "import_events": "/api/imports/{id}/events",
+            "versions": "/api/layers/{layer}/versions",
         },
         catalogue=CatalogueConfig(stale_months=settings.stale_months),
     )

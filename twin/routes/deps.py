@@ -1,13 +1,17 @@
-"""Dependencies shared by routes: settings, the store, a layer from its path name."""
+"""Dependencies shared by routes: settings and the store.
+
+A layer from its path name is ``api.VisibleLayerDep``, which applies the public/internal
+rule; there is deliberately no dependency that skips it.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Request
 
 from ..settings import Settings
-from ..store import Layer, Store
+from ..store import Store
 
 
 def get_settings(request: Request) -> Settings:
@@ -20,13 +24,5 @@ def get_store(request: Request) -> Store:
     return store
 
 
-def get_layer(
-    store: Annotated[Store, Depends(get_store)],
-    layer: Annotated[str, Path(description="The layer's name, e.g. `demo`.")],
-) -> Layer:
-    return store.get(layer)
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
-LayerDep = Annotated[Layer, Depends(get_layer)]

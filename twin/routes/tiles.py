@@ -1,6 +1,7 @@
 """Tiles: ``/tiles/<layer>/tileset.json`` (current version) and ``/tiles/<layer>/@<version>/...``.
 
-Versioned URLs never change content, so they are cached as immutable; unversioned ones
+Internal layers, tiles included, are 404 to anyone who may not see them. Versioned URLs
+never change content, so they are cached as immutable; unversioned ones
 are revalidated (ETag, conditional GET) so a newly published version shows at once.
 """
 
@@ -14,7 +15,8 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, Response
 
 from ..errors import TileNotFound
-from .deps import LayerDep, StoreDep
+from .api import VisibleLayerDep
+from .deps import StoreDep
 
 router = APIRouter(tags=["tiles"])
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -29,7 +31,7 @@ REVALIDATE = "no-cache"
 def tile_file(
     request: Request,
     store: StoreDep,
-    layer: LayerDep,
+    layer: VisibleLayerDep,
     path: Annotated[
         str,
         Path(
@@ -38,10 +40,12 @@ def tile_file(
         ),
     ],
 ) -> Response:
+    if layer.current is None:  # visible_layer gives published layers only
+        raise TileNotFound(f"layer {layer.name!r} has no published version")
     version, cache = layer.current, REVALIDATE
     if path.startswith("@"):
         version, _, path = path[1:].partition("/")
-        if version not in {v.id for v in layer.versions}:
+        if version not in {v.id for v in layer.ready_versions}:
             raise TileNotFound(f"layer {layer.name!r} has no version {version!r}")
         cache = IMMUTABLE
     root = store.version_dir(layer.name, version).resolve()
@@ -56,6 +60,10 @@ def tile_file(
     stat = file.stat()
     etag = f'"{version}-{stat.st_size:x}-{int(stat.st_mtime_ns):x}"'
     headers = {"ETag": etag, "Cache-Control": cache, "Access-Control-Allow-Origin": "*"}
+    if not layer.public:  # never from a shared cache, never to another site
+        headers["Cache-Control"] = "private, " + cache.removeprefix("public, ")
+        headers["Vary"] = "Cookie, Authorization"
+        del headers["Access-Control-Allow-Origin"]
     inm = request.headers.get("if-none-match", "")
     if etag in [t.strip().removeprefix("W/") for t in inm.split(",")] or inm.strip() == "*":
         return Response(status_code=304, headers=headers)
