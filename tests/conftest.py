@@ -61,7 +61,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_admin_url() -> Iterator[str]:
     """A real PostgreSQL server for the session (skips when none can be started,
     unless ``TWIN_REQUIRE_POSTGRES`` is set, as CI does)."""
     url = os.environ.get("TWIN_TEST_POSTGRES_URL")
@@ -74,8 +74,15 @@ def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         if os.environ.get("TWIN_REQUIRE_POSTGRES"):
             pytest.fail("PostgreSQL is required (TWIN_REQUIRE_POSTGRES) but initdb is missing")
         pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql)")
-    with postgres_server(tmp_path_factory.mktemp("postgres")) as admin_url:
-        yield admin_url
+    import shutil
+    import tempfile
+
+    workdir = Path(tempfile.mkdtemp(prefix="twin-test-postgres-"))
+    try:
+        with postgres_server(workdir) as admin_url:
+            yield admin_url
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

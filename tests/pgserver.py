@@ -33,7 +33,13 @@ def _free_port() -> int:
 
 @contextmanager
 def postgres_server(workdir: Path) -> Iterator[str]:
-    """Start a cluster under ``workdir``; yield its admin URL; stop it afterwards."""
+    """Start a cluster under ``workdir``; yield its admin URL; stop it afterwards.
+
+    ``workdir``'s parents must be traversable by the ``postgres`` user when running as
+    root: use a folder made with :func:`tempfile.mkdtemp` directly under the system temp
+    folder, not pytest's (pytest keeps ``pytest-of-<user>`` at mode 0700 and re-applies
+    that whenever another session starts, which would cut a running server off).
+    """
     bindir = find_bindir()
     if bindir is None:
         raise FileNotFoundError("PostgreSQL server binaries (initdb) not found")
@@ -44,10 +50,6 @@ def postgres_server(workdir: Path) -> Iterator[str]:
     sock.mkdir(exist_ok=True)
     if as_root:
         os.chmod(workdir, 0o755)
-        for parent in workdir.parents:  # the postgres user must reach the folder
-            if str(parent) in ("/", "/tmp"):
-                break
-            os.chmod(parent, os.stat(parent).st_mode | 0o011)
         shutil.chown(workdir, "postgres")
         shutil.chown(sock, "postgres")
     port = _free_port()
