@@ -73,6 +73,7 @@ def to_out(project: Project, principal: Principal, *, stale_months: int = 6) -> 
         start_date=project.start_date,
         end_date=project.end_date,
         contact=project.contact if (internal or project.contact_public) else None,
+        contact_public=project.contact_public,
         partners=list(project.partners or []),
         links=[Link(**link) for link in project.links or []],
         testbed=project.testbed,

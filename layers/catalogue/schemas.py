@@ -148,6 +148,7 @@ class ProjectOut(BaseModel):
     start_date: date | None
     end_date: date | None
     contact: str | None
+    contact_public: bool = Field(False, description="Whether the contact is shown publicly.")
     partners: list[str]
     links: list[Link]
     testbed: bool

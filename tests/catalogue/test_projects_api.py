@@ -261,3 +261,22 @@ def test_openapi_documents_every_parameter(env: Env) -> None:
         for op in ops.values():
             for param in op.get("parameters", []):
                 assert param.get("description"), (path, param["name"])
+
+
+def test_contact_visibility_round_trips_through_an_edit(env: Env) -> None:
+    """The edit form gets contact_public back, so a save does not silently hide it."""
+    c = env.client
+    body = project_in(contact="anna@example.org", contact_public=True, public=True)
+    p = c.post("/api/projects", json=body, headers=env.auth("editor_a")).json()
+    assert p["contact_public"] is True
+    anonymous = c.get(f"/api/projects/{p['id']}").json()
+    assert anonymous["contact"] == "anna@example.org"
+    assert anonymous["contact_public"] is True
+    hidden = project_in(contact="anna@example.org", contact_public=False, public=True)
+    r = c.put(
+        f"/api/projects/{p['id']}", json=hidden, headers={**env.auth("editor_a"), "If-Match": '"1"'}
+    )
+    assert r.status_code == 200, r.text
+    anonymous = c.get(f"/api/projects/{p['id']}").json()
+    assert anonymous["contact"] is None
+    assert anonymous["contact_public"] is False
