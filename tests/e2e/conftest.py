@@ -8,6 +8,7 @@ Environment:
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -48,6 +49,10 @@ PHONE: ViewportSize = {"width": 360, "height": 640}
 #: Bounds for waiting on real state; SwiftShader on two cores is slow, so they are generous.
 SERVER_START_S = 60
 VIEWER_READY_MS = 120_000
+#: Accounts made by the server fixture (test-only credentials).
+ADMIN_EMAIL = "admin@example.org"
+EDITOR_EMAIL = "editor@example.org"
+PASSWORD = "e2e-password-1234"
 
 
 def _chromium() -> str:
@@ -93,21 +98,82 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     )
 
 
+@dataclass(frozen=True)
+class TwinServer:
+    """The running server and the accounts the tests use."""
+
+    url: str
+    data_dir: Path
+    admin_token: str
+
+    def api(self, method: str, path: str, body: Any = None, **headers: str) -> tuple[int, Any]:
+        """Call the API as the admin (bearer token): (status, parsed JSON or None)."""
+        return api_call(self.url, method, path, body, token=self.admin_token, **headers)
+
+
+def api_call(
+    base: str, method: str, path: str, body: Any = None, *, token: str | None = None, **headers: str
+) -> tuple[int, Any]:
+    """One JSON request; anonymous unless a bearer ``token`` is given."""
+    data = None if body is None else json.dumps(body).encode()
+    hdrs = {"Accept": "application/json", **{k.replace("_", "-"): v for k, v in headers.items()}}
+    if data is not None:
+        hdrs["Content-Type"] = "application/json"
+    if token:
+        hdrs["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(base + path, data=data, method=method, headers=hdrs)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            raw = r.read()
+            return r.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        return e.code, json.loads(raw) if raw else None
+
+
+def _prepare_catalogue(data_dir: Path) -> str:
+    """The demo organisation and its example projects, an admin with an API token and an
+    editor of the demo organisation; returns the admin's token."""
+    done = _run_twin(data_dir, "demo", timeout=120)
+    assert done.returncode == 0, f"twin demo failed:\n{done.stdout}\n{done.stderr}"
+    for email, role, extra in (
+        (ADMIN_EMAIL, "admin", []),
+        (EDITOR_EMAIL, "editor", ["--municipality", "DEMO"]),
+    ):
+        done = _run_twin(
+            data_dir,
+            "users",
+            "add",
+            email,
+            "--role",
+            role,
+            *extra,
+            "--password-stdin",
+            input=PASSWORD + "\n",
+            timeout=60,
+        )
+        assert done.returncode == 0, f"twin users add failed:\n{done.stdout}\n{done.stderr}"
+    done = _run_twin(data_dir, "tokens", "create", ADMIN_EMAIL, "--name", "e2e", timeout=60)
+    assert done.returncode == 0, f"twin tokens create failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout.strip().splitlines()[-1].strip()
+
+
 @pytest.fixture(scope="session")
-def twin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of ``twin serve`` with the Delft demo imported as layer ``demo``."""
+def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwinServer]:
+    """``twin serve`` with the Delft demo imported as layer ``demo`` and the demo catalogue."""
     data_dir = tmp_path_factory.mktemp("twin-data")
     done = _run_twin(
         data_dir, "import", str(DEMO), "--layer", "demo", "--title", "Delft", timeout=300
     )
     assert done.returncode == 0, f"twin import failed:\n{done.stdout}\n{done.stderr}"
+    token = _prepare_catalogue(data_dir)
     port = _free_port()
     log = data_dir / "serve.log"
     proc = _run_twin(data_dir, "serve", "--port", str(port), log=log)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc, log)
-        yield url
+        yield TwinServer(url, data_dir, token)
     finally:
         proc.terminate()
         try:
@@ -115,6 +181,12 @@ def twin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def twin_server(twin: TwinServer) -> str:
+    """Base URL of the server."""
+    return twin.url
 
 
 @pytest.fixture(scope="session")
@@ -140,6 +212,10 @@ class ViewerPage:
     def open(self) -> None:
         self.page.goto(self.base_url + "/")
 
+    def close(self) -> None:
+        """Close the page's browser context: idle WebGL pages still cost CPU."""
+        self.page.context.close()
+
     def wait_ready(self, layer: str = "demo") -> None:
         """Until the viewer is ready and ``layer`` has loaded and drawn its tiles."""
         self.page.wait_for_function(
@@ -154,6 +230,19 @@ class ViewerPage:
             arg=layer,
             timeout=VIEWER_READY_MS,
         )
+
+    def wait_catalogue(self) -> dict[str, Any]:
+        """Until the catalogue has answered its first query; returns window.twin.catalogue."""
+        self.page.wait_for_function(
+            """() => {
+                const c = window.twin && window.twin.catalogue;
+                if (c && c.error) throw new Error("catalogue error: " + c.error);
+                return c && c.loaded;
+            }""",
+            timeout=VIEWER_READY_MS,
+        )
+        state: dict[str, Any] = self.page.evaluate("window.twin.catalogue")
+        return state
 
     def find_feature(self, type_: str | None = None) -> dict[str, Any]:
         hit = self.page.evaluate("(t) => window.twin.findFeatureScreenPosition(t)", type_)

@@ -1,7 +1,9 @@
 """Runs the viewer's pure-logic tests (``tests/viewer/*.test.mjs``) with ``node --test``.
 
 The modules under test (``viewer/js/format.js``, ``rows.js``, ``extent.js``, ``config.js``,
-``http.js``) touch neither the DOM nor CesiumJS, so Node runs them without a browser.
+``http.js``, and the catalogue's ``catalogue-query.js``, ``catalogue-style.js``,
+``catalogue-api.js``, ``project-form-model.js``, ``project-geometry.js``, ``user.js``,
+``strings.js``) touch neither the DOM nor CesiumJS, so Node runs them without a browser.
 """
 
 from __future__ import annotations

@@ -1,15 +1,17 @@
 // Entry point: reads /api/config, builds the viewer and wires the panels to the scene.
 // The readiness signal for tests and embedding pages is window.twin (see viewer/README.md).
+import { createCatalogue } from "./catalogue.js";
 import { loadCesium } from "./cesium-loader.js";
 import { parseConfig } from "./config.js";
 import { focusExtent, unionRanges } from "./extent.js";
-import { fetchJson } from "./http.js";
+import { fetchJson, withTimeout } from "./http.js";
 import { createInfoPanel } from "./info-panel.js";
 import { createLayerPanel } from "./layer-panel.js";
 import { afterFrames, createViewer, flyToData, loadTileset } from "./map.js";
 import { createNotice } from "./notice.js";
 import {
   describeFeature,
+  featureUnder,
   findFeatureScreenPosition,
   Highlighter,
   pickFeature,
@@ -37,6 +39,11 @@ const layerPanel = createLayerPanel(document, { onToggle: setLayerVisible, onZoo
 
 let viewer = null;
 let highlighter = null;
+let catalogue = null;
+let markReady;
+const whenReady = new Promise((resolve) => {
+  markReady = resolve;
+});
 let config = null;
 let dataExtent = null;
 let dataHeights = null;
@@ -59,6 +66,7 @@ function selectFeature(feature) {
   const layer = layerOfTileset.get(feature.tileset);
   if (!layer) return;
   const { rows, selected } = describeFeature(feature, layer);
+  if (catalogue?.cardOpen) catalogue.close();
   highlighter.select(feature);
   infoPanel.show({
     title: selected.type || "Object",
@@ -102,14 +110,6 @@ function zoomToLayer(name) {
     layerPanel.setChecked(name, true);
   }
   flyToData(viewer, tileset ? [tileset] : [], layer?.extent, layer?.heightRange);
-}
-
-function withTimeout(promise, ms, message) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function watchTileset(layer, tileset, status) {
@@ -170,10 +170,13 @@ function wireInput() {
   const hoverNow = () => {
     frame = 0;
     if (!hoverAt || dragging) return;
-    const feature = pickFeature(scene, hoverAt.x, hoverAt.y);
+    const picked = scene.pick(hoverAt);
+    const onCatalogue = catalogue?.hover(picked);
+    const feature = onCatalogue === "pin" ? undefined : featureUnder(scene, hoverAt, picked);
     highlighter.hover(feature);
     twin.hovered = feature ? summary(feature) : null;
-    scene.canvas.style.cursor = feature ? "pointer" : "";
+    const cursor = feature || onCatalogue ? "pointer" : "";
+    scene.canvas.style.cursor = catalogue?.placing ? "crosshair" : cursor;
   };
   handler.setInputAction((m) => {
     hoverAt = C.Cartesian2.clone(m.endPosition);
@@ -192,9 +195,11 @@ function wireInput() {
     scene.canvas.style.cursor = "";
   });
   handler.setInputAction((click) => {
-    const feature = pickFeature(scene, click.position.x, click.position.y);
+    const picked = scene.pick(click.position);
+    if (catalogue?.click(click.position, picked)) return;
+    const feature = featureUnder(scene, click.position, picked);
     if (feature) selectFeature(feature);
-    else clearSelection();
+    else if (!catalogue?.clickArea(picked)) clearSelection();
   }, C.ScreenSpaceEventType.LEFT_CLICK);
 
   document.addEventListener("keydown", (event) => {
@@ -273,6 +278,8 @@ async function start() {
   // For debugging from the console; not enumerable so JSON.stringify(twin) stays small.
   Object.defineProperty(twin, "viewer", { value: viewer, enumerable: false });
   wireInput();
+  catalogue = createCatalogue({ viewer, config, notice, twin, whenReady, onOpen: clearSelection });
+  catalogue.start().catch((err) => console.error("twin: catalogue", err));
 
   // Fly to where the config says the data is while the tilesets load; layers without an
   // extent are flown to once loaded, from their bounding spheres.
@@ -287,6 +294,7 @@ async function start() {
   await afterFrames(viewer.scene, 2);
   notice.loading(null);
   twin.ready = true;
+  markReady();
   const failed = config.layers.filter((l) => twin.layers[l.name].error);
   notice.announce(
     failed.length

@@ -5,9 +5,28 @@ const Cesium = () => globalThis.Cesium;
 
 /** The Cesium3DTileFeature under a window position (CSS pixels on the canvas), if any. */
 export function pickFeature(scene, x, y) {
-  const C = Cesium();
-  const picked = scene.pick(new C.Cartesian2(x, y));
-  return picked instanceof C.Cesium3DTileFeature ? picked : undefined;
+  const position = new (Cesium().Cartesian2)(x, y);
+  return featureUnder(scene, position, scene.pick(position));
+}
+
+/**
+ * The feature at a position given what scene.pick found there: that, or when an overlay
+ * (a catalogue area draped over the model) is on top, the first feature beneath it.
+ */
+export function featureUnder(scene, position, picked) {
+  if (!picked) return undefined;
+  const feature = featureOf(picked);
+  if (feature) return feature;
+  for (const below of scene.drillPick(position, 4)) {
+    const f = featureOf(below);
+    if (f) return f;
+  }
+  return undefined;
+}
+
+/** A scene.pick result when it is a Cesium3DTileFeature, else undefined. */
+export function featureOf(picked) {
+  return picked instanceof Cesium().Cesium3DTileFeature ? picked : undefined;
 }
 
 /** A feature's property, or undefined when it is absent or the tile has gone. */
