@@ -450,3 +450,81 @@ def test_a_concurrent_edit_shows_a_conflict_and_reloads(
     page.get_by_role("button", name="Ladda om projektet").click()
     expect(form.get_by_label("Titel (svenska)")).to_have_value("Ändrat av någon annan")
     expect(message).to_be_hidden()
+
+
+# --- stewardship --------------------------------------------------------------------
+
+
+def _make_stale(twin: TwinServer, project_id: int) -> None:
+    """Set the project's last review back two years, straight in the server's database."""
+    from datetime import UTC, datetime, timedelta
+
+    import layers.accounts  # noqa: F401  (the users table the projects refer to)
+    from layers.catalogue.models import Project
+    from twin.db import Database
+    from twin.settings import Settings
+
+    db = Database(Settings(data_dir=twin.data_dir).database)
+    try:
+        with db.session() as session:
+            project = session.get(Project, project_id)
+            assert project is not None
+            project.last_reviewed_at = datetime.now(UTC) - timedelta(days=730)
+            session.commit()
+    finally:
+        db.dispose()
+
+
+def test_an_editor_marks_a_stale_project_still_current(
+    fresh_page: Callable[..., ViewerPage], twin: TwinServer, catalogue: dict[str, Any]
+) -> None:
+    target = next(
+        p
+        for p in sorted(catalogue["public"].values(), key=lambda p: p["id"])
+        if "DEMO" in p["municipalities"] and p["id"] != catalogue["xss"]["id"]
+    )
+    _make_stale(twin, target["id"])
+    status, before = twin.api("GET", f"/api/projects/{target['id']}")
+    assert status == 200
+    assert before["stale"] is True, before
+
+    vp = fresh_page(DESKTOP)
+    vp.open()
+    vp.wait_catalogue()
+    page = vp.page
+    expect(page.locator("#steward")).to_be_hidden()  # not for visitors
+    _login(vp)
+    steward = page.locator("#steward")
+    expect(steward).to_be_visible()
+    expect(steward.get_by_role("heading", name="Att granska")).to_be_visible()
+    row = steward.locator(f'li[data-project="{target["id"]}"]')
+    expect(row).to_contain_text(target["title_sv"], timeout=STATE_MS)
+
+    # The title opens the card, which shows the stale badge and the button.
+    row.get_by_role("button", name=target["title_sv"]).click()
+    page.wait_for_function(
+        "(id) => window.twin.selectedProject?.id === id", arg=target["id"], timeout=STATE_MS
+    )
+    card = page.locator("#project-card")
+    expect(card.locator(".badge.stale")).to_be_visible()
+    expect(card.get_by_role("button", name="Fortfarande aktuellt")).to_be_visible()
+
+    # One click in the steward list: it leaves the list, the card loses its stale badge.
+    row.get_by_role("button", name="Fortfarande aktuellt").click()
+    expect(row).to_have_count(0, timeout=STATE_MS)
+    expect(card.locator("#card-message")).to_have_text("Markerat som granskat.")
+    expect(card.locator(".badge.stale")).to_have_count(0)
+    page.wait_for_function(
+        "(id) => Array.isArray(window.twin.catalogue.stale)"
+        " && !window.twin.catalogue.stale.includes(id)",
+        arg=target["id"],
+        timeout=STATE_MS,
+    )
+    if not page.evaluate("window.twin.catalogue.stale.length"):
+        expect(page.locator("#steward-status")).to_have_text("Inga projekt behöver granskas.")
+
+    status, after = twin.api("GET", f"/api/projects/{target['id']}")
+    assert status == 200
+    assert after["stale"] is False
+    assert after["last_reviewed_at"] != before["last_reviewed_at"]
+    assert not [e for e in vp.errors if "pageerror" in e]

@@ -58,6 +58,14 @@ export function createCatalogueApi(urls = {}, { fetchImpl } = {}) {
     updateProject(id, version, projectIn) {
       return send("PUT", projectUrl(id), projectIn, { "If-Match": `"${version}"` });
     },
+    /** Marks a project reviewed ("still current"); answers the updated ProjectOut. */
+    reviewProject(id) {
+      return send("POST", `${projectUrl(id)}/review`);
+    },
+    /** {municipality, months, total, items}: its projects not reviewed for `months`. */
+    staleProjects(code, signal) {
+      return get(`${u.municipalities.replace(/\/+$/, "")}/${encodeURIComponent(code)}/stale`, signal);
+    },
     municipalities() {
       return get(u.municipalities);
     },

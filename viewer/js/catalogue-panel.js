@@ -10,7 +10,8 @@ const SEARCH_DELAY_MS = 300;
 /**
  * @param {Document} doc
  * @param {{onFilter: (filter) => void, onOpen: (id: number) => void, onRetry: () => void,
- *          onLogin: () => void, onLogout: () => void, onAdd: () => void}} handlers
+ *          onLogin: () => void, onLogout: () => void, onAdd: () => void,
+ *          onReview: (id: number) => void}} handlers
  */
 export function createCataloguePanel(doc, handlers) {
   const section = doc.getElementById("catalogue");
@@ -28,6 +29,9 @@ export function createCataloguePanel(doc, handlers) {
   const login = doc.getElementById("login-button");
   const logout = doc.getElementById("logout-button");
   const add = doc.getElementById("add-project");
+  const steward = doc.getElementById("steward");
+  const stewardStatus = doc.getElementById("steward-status");
+  const stewardList = doc.getElementById("steward-list");
   let timer = 0;
 
   const filter = () => ({
@@ -146,6 +150,61 @@ export function createCataloguePanel(doc, handlers) {
         if (open) b.setAttribute("aria-current", "true");
         else b.removeAttribute("aria-current");
       }
+    },
+    /**
+     * The steward list ("Att granska"): null hides it; else {loading} or {error} or
+     * {projects, months}, each row the title (opens the card) and "Fortfarande aktuellt".
+     */
+    renderSteward(view) {
+      steward.hidden = !view;
+      if (!view) {
+        stewardList.replaceChildren();
+        stewardStatus.textContent = "";
+        return;
+      }
+      stewardStatus.classList.toggle("inline-error", Boolean(view.error));
+      if (view.loading) {
+        steward.setAttribute("aria-busy", "true");
+        stewardStatus.textContent = t("steward.loading");
+        return;
+      }
+      steward.removeAttribute("aria-busy");
+      if (view.error) {
+        stewardStatus.textContent = t("steward.error", { message: view.error });
+        stewardList.replaceChildren();
+        return;
+      }
+      const projects = view.projects || [];
+      stewardStatus.textContent = projects.length
+        ? t("steward.intro", { months: view.months })
+        : t("steward.empty");
+      stewardList.replaceChildren(
+        ...projects.map((p) => {
+          const title = el(doc, "button", {
+            className: "steward-title",
+            text: p.title_sv,
+            attrs: { type: "button" },
+          });
+          title.addEventListener("click", () => handlers.onOpen(p.id));
+          const review = el(doc, "button", {
+            className: "button secondary steward-review",
+            text: t("card.review"),
+            attrs: { type: "button", title: t("card.reviewHint") },
+          });
+          review.addEventListener("click", () => {
+            review.disabled = true;
+            handlers.onReview(p.id);
+          });
+          return el(doc, "li", { attrs: { "data-project": p.id } }, [title, review]);
+        }),
+      );
+    },
+    /** A review of a steward row failed: the row's button again, the error inline. */
+    stewardError(id, message) {
+      const li = stewardList.querySelector(`li[data-project="${Number(id)}"]`);
+      li?.querySelector("button.steward-review")?.removeAttribute("disabled");
+      stewardStatus.classList.add("inline-error");
+      stewardStatus.textContent = message;
     },
     setUser(user, { canAdd }) {
       accountName.textContent = user ? t("auth.loggedInAs", { name: user.name }) : "";

@@ -13,7 +13,7 @@ import { anchorOf, flightExtent, heightRange } from "./project-geometry.js";
 import { createProjectCard } from "./project-card.js";
 import { clientPosition } from "./placement.js";
 import { t } from "./strings.js";
-import { canEdit, isStaff, monthsSince } from "./user.js";
+import { canEdit, isStaff, mergeStale, monthsSince, stewardCodes } from "./user.js";
 
 /**
  * @param {{viewer, config, notice, twin, whenReady: Promise, onOpen: () => void}} options
@@ -39,12 +39,14 @@ export function createCatalogue({ viewer, config, notice, twin, whenReady, onOpe
     pins: [],
     error: null,
     flying: false,
+    stale: null, // ids in the steward list ("Att granska"); null when not shown or loading
   };
   twin.catalogue = status;
   twin.user = null;
   twin.selectedProject = null;
   let query = null; // AbortController of the running list query
   let opening = 0; // counts card requests, so a late answer never replaces a newer card
+  let stewardQuery = null; // AbortController of the running steward-list load
 
   const municipalityName = (code) => {
     const m = state.municipalities.find((x) => x.code === code);
@@ -61,11 +63,13 @@ export function createCatalogue({ viewer, config, notice, twin, whenReady, onOpe
     onLogin: () => editor.login(),
     onLogout: () => editor.logout(),
     onAdd: () => editor.create(),
+    onReview: (id) => review(id),
   });
   const card = createProjectCard(doc, {
     onClose: () => close(),
     onEdit: (p) => editor.edit(p),
     onZoom: (p) => fly(p),
+    onReview: (p) => review(p.id),
   });
   const editor = createCatalogueEditor({
     viewer,
@@ -81,6 +85,7 @@ export function createCatalogue({ viewer, config, notice, twin, whenReady, onOpe
     afterSave: async (project) => {
       await refresh();
       await open(project.id, { fly: false });
+      loadStale();
     },
   });
 
@@ -88,6 +93,76 @@ export function createCatalogue({ viewer, config, notice, twin, whenReady, onOpe
     state.user = user;
     twin.user = user ? { email: user.email, name: user.name, isAdmin: user.isAdmin, editorOf: user.editorOf, gisOf: user.gisOf } : null;
     panel.setUser(user, { canAdd: editor.canCreate() });
+    loadStale();
+  }
+
+  /** The steward list: every edited municipality's stale projects, once each. */
+  async function loadStale() {
+    stewardQuery?.abort();
+    status.stale = null;
+    const codes = stewardCodes(state.user, state.municipalities);
+    if (!codes.length) {
+      stewardQuery = null;
+      panel.renderSteward(null);
+      return;
+    }
+    const controller = new AbortController();
+    stewardQuery = controller;
+    panel.renderSteward({ loading: true });
+    try {
+      const answers = await Promise.all(codes.map((c) => api.staleProjects(c, controller.signal)));
+      if (controller.signal.aborted) return;
+      const projects = mergeStale(answers);
+      panel.renderSteward({ projects, months: answers.find((a) => Number.isFinite(a?.months))?.months ?? null });
+      status.stale = projects.map((p) => p.id);
+    } catch (err) {
+      if (controller.signal.aborted) return;
+      panel.renderSteward({ error: err?.message || String(err) });
+      console.warn(`twin: steward list: ${err?.message || err}`);
+    }
+  }
+
+  /** "Fortfarande aktuellt": mark reviewed, then the card and the steward list in step. */
+  async function review(id) {
+    let project;
+    try {
+      project = await api.reviewProject(id);
+    } catch (err) {
+      const message = t("card.reviewError", { message: err?.message || err });
+      if (state.open?.id === id) showCard(state.open, { text: message, error: true });
+      else panel.stewardError(id, message);
+      return;
+    }
+    if (state.open?.id === id && project && project.id === id) {
+      const hadFocus = doc.getElementById("project-card").contains(doc.activeElement);
+      showCard(project, { text: t("card.reviewed") });
+      if (hadFocus) doc.getElementById("card-review")?.focus({ preventScroll: true });
+    }
+    notice.announce(t("card.reviewed"));
+    await loadStale();
+  }
+
+  /** Show a loaded project in the card (and remember it as the open one). */
+  function showCard(project, message = null) {
+    card.show(project, {
+      municipalityName,
+      categoryName,
+      colorOf,
+      imageUrl: api.imageUrl,
+      canEdit: canEdit(state.user, project),
+      staff: isStaff(state.user, project),
+      // Counted as the server does: since the last review, else since creation.
+      staleMonths: monthsSince(project.last_reviewed_at || project.created_at),
+      hasLocation: Boolean(anchorOf(project.geometry, project.bbox)),
+      message,
+    });
+    state.open = project;
+    twin.selectedProject = {
+      id: project.id,
+      version: project.version,
+      title: project.title_sv,
+      public: project.public,
+    };
   }
 
   async function refresh(filter = state.filter) {
@@ -161,25 +236,7 @@ export function createCatalogue({ viewer, config, notice, twin, whenReady, onOpe
     }
     if (ticket !== opening) return;
     onOpen?.();
-    const staff = isStaff(state.user, project);
-    card.show(project, {
-      municipalityName,
-      categoryName,
-      colorOf,
-      imageUrl: api.imageUrl,
-      canEdit: canEdit(state.user, project),
-      staff,
-      // Counted as the server does: since the last review, else since creation.
-      staleMonths: monthsSince(project.last_reviewed_at || project.created_at),
-      hasLocation: Boolean(anchorOf(project.geometry, project.bbox)),
-    });
-    state.open = project;
-    twin.selectedProject = {
-      id: project.id,
-      version: project.version,
-      title: project.title_sv,
-      public: project.public,
-    };
+    showCard(project);
     layer.select(project.id);
     panel.markOpen(project.id);
     setHash(project.id);

@@ -5,7 +5,8 @@ import { t } from "./strings.js";
 
 /**
  * @param {Document} doc
- * @param {{onClose: () => void, onEdit: (project) => void, onZoom: (project) => void}} handlers
+ * @param {{onClose: () => void, onEdit: (project) => void, onZoom: (project) => void,
+ *          onReview: (project) => void}} handlers
  */
 export function createProjectCard(doc, handlers) {
   const panel = doc.getElementById("project-card");
@@ -71,7 +72,8 @@ export function createProjectCard(doc, handlers) {
     /**
      * @param {object} project ProjectOut
      * @param {{municipalityName, categoryName, colorOf, imageUrl, canEdit: boolean,
-     *          staff: boolean, staleMonths: number|null, hasLocation: boolean}} ctx
+     *          staff: boolean, staleMonths: number|null, hasLocation: boolean,
+ *          message?: {text: string, error?: boolean}}} ctx
      */
     show(project, ctx) {
       title.textContent = project.title_sv;
@@ -98,7 +100,27 @@ export function createProjectCard(doc, handlers) {
         const edit = el(doc, "button", { className: "button", text: t("card.edit"), attrs: { type: "button", id: "card-edit" } });
         edit.addEventListener("click", () => handlers.onEdit(project));
         actions.append(edit);
+        // "Still current": marks the project reviewed (the stale badge goes away).
+        const review = el(doc, "button", {
+          className: "button secondary",
+          text: t("card.review"),
+          attrs: { type: "button", id: "card-review", title: t("card.reviewHint") },
+        });
+        review.addEventListener("click", () => {
+          review.disabled = true;
+          review.textContent = t("card.reviewing");
+          handlers.onReview(project);
+        });
+        actions.append(review);
       }
+      // A confirmation (role=status) or an error (role=alert) under the actions.
+      const message = ctx.message
+        ? el(doc, "p", {
+            className: ctx.message.error ? "inline-error card-message" : "muted card-message",
+            text: ctx.message.text,
+            attrs: { id: "card-message", role: ctx.message.error ? "alert" : "status" },
+          })
+        : null;
       const rows = el(doc, "dl", { className: "rows" }, [
         row(t("card.dates"), dates),
         row(t("card.municipalities"), (project.municipalities || []).map(ctx.municipalityName).join(", ")),
@@ -117,6 +139,7 @@ export function createProjectCard(doc, handlers) {
           rows,
           ctx.hasLocation ? null : el(doc, "p", { className: "muted", text: t("card.noLocation") }),
           actions.childNodes.length ? actions : null,
+          message,
         ].filter(Boolean),
       );
       panel.dataset.project = String(project.id);

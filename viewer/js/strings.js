@@ -56,6 +56,18 @@ export const sv = {
   "card.loadError": "Projektet kunde inte hämtas: {message}",
   "card.notFound": "Projektet finns inte eller är inte publikt.",
   "card.image": "Bild",
+  "card.review": "Fortfarande aktuellt",
+  "card.reviewHint": "Markera projektet som granskat",
+  "card.reviewing": "Sparar…",
+  "card.reviewed": "Markerat som granskat.",
+  "card.reviewError": "Projektet kunde inte markeras som granskat: {message}",
+
+  "steward.heading": "Att granska",
+  "steward.loading": "Hämtar projekt att granska…",
+  "steward.empty": "Inga projekt behöver granskas.",
+  "steward.intro": ({ months }) =>
+    months ? `Inte granskade på ${months} månader:` : "Inte granskade på länge:",
+  "steward.error": "Listan kunde inte hämtas: {message}",
 
   "auth.login": "Logga in",
   "auth.logout": "Logga ut",

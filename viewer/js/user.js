@@ -71,3 +71,36 @@ export function monthsSince(iso, now = new Date()) {
   if (Number.isNaN(then.getTime())) return null;
   return Math.max(0, Math.floor((now - then) / (30.44 * 24 * 3600 * 1000)));
 }
+
+/**
+ * The municipalities whose steward list ("Att granska") the user sees: those they edit;
+ * an administrator sees every known municipality's.
+ */
+export function stewardCodes(user, municipalities = []) {
+  if (!user) return [];
+  if (user.isAdmin) {
+    const all = (municipalities || []).map((m) => m?.code).filter((c) => typeof c === "string" && c);
+    return [...new Set([...all, ...user.editorOf])].sort();
+  }
+  return [...user.editorOf];
+}
+
+/**
+ * The answers of /api/municipalities/{code}/stale ({items: ProjectOut[]}) as one list:
+ * each project once (it may belong to several municipalities), least recently reviewed
+ * first (since the last review, else since creation, as the server counts).
+ */
+export function mergeStale(answers) {
+  const byId = new Map();
+  for (const answer of answers || []) {
+    for (const p of Array.isArray(answer?.items) ? answer.items : []) {
+      if (p && p.id !== undefined && !byId.has(p.id)) byId.set(p.id, p);
+    }
+  }
+  const since = (p) => {
+    const iso = p.last_reviewed_at || p.created_at;
+    const ms = typeof iso === "string" ? Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso}Z`) : NaN;
+    return Number.isNaN(ms) ? -Infinity : ms;
+  };
+  return [...byId.values()].sort((a, b) => since(a) - since(b) || a.id - b.id);
+}
