@@ -33,22 +33,13 @@ from ..auth.passwords import MAX_LENGTH
 from ..errors import Forbidden, NotFound, PayloadTooLarge
 from ..settings import Settings
 from .deps import SettingsDep
+from .limits import read_body
 
 MAX_BODY_BYTES = 64 * 1024
 
 
-async def read_body_limited(request: Request, limit: int = MAX_BODY_BYTES) -> None:
-    """Read the body, refusing it (413) as soon as it passes ``limit`` bytes, declared
-    or not (chunked bodies have no Content-Length); the route then parses the copy."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the request body is larger than {limit // 1024} KB")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"the request body is larger than {limit // 1024} KB")
-    request._body = bytes(body)
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(f"the request body is larger than {MAX_BODY_BYTES // 1024} KB")
 
 
 class LimitedBodyRoute(APIRoute):
@@ -59,7 +50,7 @@ class LimitedBodyRoute(APIRoute):
 
         async def limited(request: Request) -> Response:
             if request.method not in SAFE_METHODS:
-                await read_body_limited(request)
+                await read_body(request, MAX_BODY_BYTES, _too_large)
             return await handler(request)
 
         return limited

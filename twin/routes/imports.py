@@ -29,7 +29,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.types import Message
 
 from layers.catalogue.rules import Principal
 
@@ -48,6 +47,7 @@ from ..jobs.uploads import Limits, copy_capped, prepare, safe_filename
 from ..settings import Settings
 from ..store import Layer, Store, check_name
 from .deps import SettingsDep, StoreDep
+from .limits import capped_request
 
 router = APIRouter(tags=["imports"])
 
@@ -142,26 +142,6 @@ def _managed_job(store: Store, job_id: str, principal: Principal) -> ImportJob:
     return job
 
 
-def _capped_request(request: Request, limit: int) -> Request:
-    """The same request, its body counted as it arrives: 413 as soon as it passes ``limit``."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise UploadTooLarge(f"the upload is larger than {limit:,} bytes")
-    received = 0
-    receive = request.receive
-
-    async def counted() -> Message:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise UploadTooLarge(f"the upload is larger than {limit:,} bytes")
-        return message
-
-    return Request(request.scope, counted)
-
-
 def _limits(settings: Settings) -> Limits:
     return Limits(
         settings.upload_max_bytes,
@@ -222,7 +202,10 @@ async def create_import(
     if existing is None and not (principal.is_admin or principal.gis_of):
         raise Forbidden("only GIS staff and administrators create layers")
     limits = _limits(settings)
-    capped = _capped_request(request, limits.max_bytes + FORM_OVERHEAD)
+    cap = limits.max_bytes + FORM_OVERHEAD
+    capped = capped_request(
+        request, cap, lambda: UploadTooLarge(f"the upload is larger than {cap:,} bytes")
+    )
     form = await capped.form(max_files=1, max_fields=20)
     try:
         upload = form.get("file")

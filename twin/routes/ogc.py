@@ -37,6 +37,7 @@ from layers.catalogue.service import ProjectFilter, get_project, search_projects
 from ..auth.deps import DbSession, LoggedInDep, PrincipalDep
 from ..errors import NotFound, TwinError
 from .deps import SettingsDep
+from .limits import capped_request
 from .projects import FilterDep
 
 router = APIRouter(tags=["ogc"])
@@ -452,15 +453,12 @@ async def _upload(request: Request) -> bytes:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise io.UnsupportedFormat("send the file as multipart/form-data, field 'file'")
 
-    async def limited() -> Any:
-        seen = 0
-        async for chunk in request.stream():
-            seen += len(chunk)
-            if seen > MAX_UPLOAD:
-                raise io.ImportTooLarge(f"the file is larger than {io.MAX_BYTES // 2**20} MB")
-            yield chunk
-
-    parser = MultiPartParser(request.headers, limited(), max_files=1, max_fields=5)
+    capped = capped_request(
+        request,
+        MAX_UPLOAD,
+        lambda: io.ImportTooLarge(f"the file is larger than {io.MAX_BYTES // 2**20} MB"),
+    )
+    parser = MultiPartParser(request.headers, capped.stream(), max_files=1, max_fields=5)
     try:
         form = await parser.parse()
     except MultiPartException as exc:

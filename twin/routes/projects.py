@@ -35,6 +35,7 @@ from ..auth.deps import SAFE_METHODS, DbSession, LoggedInDep, PrincipalDep
 from ..errors import InvalidRequest, PayloadTooLarge
 from ..settings import Settings
 from .deps import SettingsDep
+from .limits import read_body
 
 #: Request bodies larger than this are refused (413) while they arrive.
 MAX_JSON_BYTES = 2 * 1024 * 1024
@@ -81,7 +82,7 @@ class CatalogueRoute(APIRoute):
         async def route(request: Request) -> Response:
             try:
                 if request.method not in SAFE_METHODS:
-                    await _read_body(request, limit)
+                    await read_body(request, limit, _too_large(limit))
                 return await handler(request)
             except CatalogueError as exc:
                 return _error_response(exc)
@@ -89,17 +90,8 @@ class CatalogueRoute(APIRoute):
         return route
 
 
-async def _read_body(request: Request, limit: int) -> None:
-    declared = request.headers.get("content-length", "")
-    message = f"the request body is larger than {limit // 1024} KB"
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(message)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(message)
-    request._body = bytes(body)
+def _too_large(limit: int) -> Callable[[], PayloadTooLarge]:
+    return lambda: PayloadTooLarge(f"the request body is larger than {limit // 1024} KB")
 
 
 router = APIRouter(tags=["catalogue"], route_class=CatalogueRoute)
