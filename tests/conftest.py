@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from shared import SKIP_REASON, shared_data_dir
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -17,10 +17,20 @@ def shared_data() -> Path:
 
     Skips the test when the folder is absent (a fresh clone has no ``../shared``).
     """
-    path = Path(os.environ.get("TWIN_SHARED_DATA") or REPO.parent / "shared" / "data")
-    if not path.is_dir():
-        pytest.skip(f"shared data not found at {path} (set TWIN_SHARED_DATA to its folder)")
+    path = shared_data_dir()
+    if path is None:
+        pytest.skip(SKIP_REASON)
     return path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The ``shared_data`` marker skips its test, visibly, when the real exports are absent."""
+    if shared_data_dir() is not None:
+        return
+    skip = pytest.mark.skip(reason=SKIP_REASON)
+    for item in items:
+        if item.get_closest_marker("shared_data"):
+            item.add_marker(skip)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

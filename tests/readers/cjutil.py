@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +24,6 @@ STRUCTURAL = {
     "geographicalExtent",
     "children_roles",
 }
-
-
-def shared_data_dir() -> Path | None:
-    """``../shared/data`` beside the repository (or ``$TWIN_SHARED_DATA``), if present."""
-    env = os.environ.get("TWIN_SHARED_DATA")
-    path = Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    return path if path.is_dir() else None
 
 
 def read_fixture(name: str, lod: str | None = None) -> SourceData:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from shared import shared_data_dir
 
 from tiles.model import SURFACE_TYPES, surface_index
 from tiles.options import ConvertOptions
@@ -25,7 +26,6 @@ from .cjutil import (
     lod_key,
     mesh_area,
     newell,
-    shared_data_dir,
 )
 
 pytestmark = pytest.mark.shared_data
