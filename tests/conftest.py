@@ -10,7 +10,6 @@ import pytest
 from shared import SKIP_REASON, shared_data_dir
 
 
-
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real exports in ``../shared/data`` beside the repository, or ``$TWIN_SHARED_DATA``.
