@@ -20,6 +20,7 @@ from layers.catalogue.errors import (
     ProjectNotFound,
     VersionConflict,
 )
+from layers.catalogue.images import ImageTooLarge, UnsupportedImage
 from layers.catalogue.io import ImportTooLarge, UnsupportedFormat
 from tiles.errors import TilesError
 
@@ -39,6 +40,7 @@ from .errors import (
     TwinError,
 )
 from .routes import api, auth, imports, ogc, projects, tiles
+from .routes.projects import PreconditionRequired
 from .settings import Settings
 from .store import InvalidLayerName, Store
 
@@ -75,6 +77,9 @@ STATUS_CODES: dict[type[Exception], int] = {
     TilesError: 422,
     ImportTooLarge: 413,
     UnsupportedFormat: 415,
+    PreconditionRequired: 428,
+    UnsupportedImage: 415,
+    ImageTooLarge: 413,
     ProjectNotFound: 404,
     PermissionDenied: 403,
     VersionConflict: 409,
@@ -97,9 +102,15 @@ def add_exception_handlers(app: FastAPI) -> None:
         code = getattr(exc, "code", "error")
         message = getattr(exc, "message", str(exc))
         headers = {}
+        body: dict[str, object] = {"code": code, "message": message}
         if isinstance(exc, RateLimited):
             headers["Retry-After"] = str(exc.retry_after)
-        return JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
+        if getattr(exc, "field", None):
+            body["field"] = exc.field  # type: ignore[attr-defined]
+        if isinstance(exc, VersionConflict):
+            body["current_version"] = exc.current_version
+            headers["ETag"] = f'"{exc.current_version}"'
+        return JSONResponse(body, status_code=status, headers=headers)
 
     for exc_type in STATUS_CODES:
         app.add_exception_handler(exc_type, handle)

@@ -23,9 +23,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from layers.catalogue import service
-from layers.catalogue.errors import CatalogueError, VersionConflict
+from layers.catalogue.errors import CatalogueError
 from layers.catalogue.images import MAX_BYTES as MAX_IMAGE_BYTES
-from layers.catalogue.images import ImageTooLarge, UnsupportedImage
 from layers.catalogue.models import Category, Municipality, Project, ProjectHistory
 from layers.catalogue.queries import to_out
 from layers.catalogue.rules import Principal
@@ -45,47 +44,22 @@ BODY_LIMIT_KEY = "x-max-body-bytes"
 
 
 class PreconditionRequired(CatalogueError):
+    """A change without ``If-Match``: 428 (in the app's status table)."""
+
     code = "precondition_required"
 
 
-#: Statuses more precise than the app-wide table's for this router's errors.
-_LOCAL_STATUS: dict[type[Exception], int] = {
-    PreconditionRequired: 428,
-    UnsupportedImage: 415,
-    ImageTooLarge: 413,
-}
-
-
-def _error_response(exc: CatalogueError) -> JSONResponse:
-    from ..app import STATUS_CODES  # the one table (imported late: app imports us)
-
-    table = {**_LOCAL_STATUS, **STATUS_CODES}
-    status = next((s for t, s in table.items() if isinstance(exc, t)), 400)
-    body: dict[str, Any] = {"code": exc.code, "message": exc.message}
-    headers: dict[str, str] = {}
-    if exc.field:
-        body["field"] = exc.field
-    if isinstance(exc, VersionConflict):
-        body["current_version"] = exc.current_version
-        headers["ETag"] = _etag(exc.current_version)
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
 class CatalogueRoute(APIRoute):
-    """Counts request bodies as they arrive (413 past the route's limit) and renders
-    catalogue errors with their ``field`` and, for conflicts, ``current_version``."""
+    """Counts request bodies as they arrive (413 past the route's limit)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         limit = int((self.openapi_extra or {}).get(BODY_LIMIT_KEY, MAX_JSON_BYTES))
 
         async def route(request: Request) -> Response:
-            try:
-                if request.method not in SAFE_METHODS:
-                    await read_body(request, limit, _too_large(limit))
-                return await handler(request)
-            except CatalogueError as exc:
-                return _error_response(exc)
+            if request.method not in SAFE_METHODS:
+                await read_body(request, limit, _too_large(limit))
+            return await handler(request)
 
         return route
 
