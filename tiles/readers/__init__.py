@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import EmptyInput, UnsupportedFormat
-from . import cityjson
+from . import citygml, cityjson, footprints
 
 if TYPE_CHECKING:
     from ..model import SourceData
@@ -33,18 +33,8 @@ class Reader(Protocol):
     def read(self, path: Path, options: ConvertOptions) -> SourceData: ...
 
 
-def _readers() -> list[Reader]:
-    found: list[Reader] = [cityjson]
-    for name in ("citygml", "footprints"):
-        try:
-            module = __import__(f"{__name__}.{name}", fromlist=["read"])
-        except ModuleNotFoundError:
-            continue
-        found.append(module)
-    return found
-
-
-READERS = _readers()
+#: Tried in this order: CityJSON claims JSON before the footprint reader sees it.
+READERS: list[Reader] = [cityjson, citygml, footprints]
 
 
 def sniff(path: Path) -> Reader:
