@@ -64,6 +64,9 @@ from datetime import date, datetime
 from io import BytesIO, StringIO
 from typing import Any, Literal
 
+import shapely
+import shapely.errors
+import shapely.geometry
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -400,129 +403,42 @@ def _geojson_rows(data: bytes, parsed: Parsed) -> Iterator[_Raw]:
 
 # -- WKT (lon/lat) ---------------------------------------------------------------------
 
-_WKT_TOKEN = re.compile(r"\s*([A-Za-z]+|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[(),])")
-_WKT_DEPTH = {"POINT": 0, "LINESTRING": 1, "POLYGON": 2, "MULTIPOINT": 1}
-_WKT_DEPTH |= {"MULTILINESTRING": 2, "MULTIPOLYGON": 3}
-_WKT_NAMES = {
-    k: k.title().replace("string", "String").replace("point", "Point") for k in _WKT_DEPTH
-}
-_WKT_NAMES |= {"MULTILINESTRING": "MultiLineString", "MULTIPOLYGON": "MultiPolygon"}
-
-
-class _WktReader:
-    def __init__(self, text: str) -> None:
-        self.tokens: list[str] = []
-        pos = 0
-        while pos < len(text.rstrip()):
-            m = _WKT_TOKEN.match(text, pos)
-            if m is None:
-                raise ValueError(f"unreadable WKT at character {pos + 1}")
-            self.tokens.append(m.group(1))
-            pos = m.end()
-        self.i = 0
-
-    def peek(self) -> str:
-        return self.tokens[self.i].upper() if self.i < len(self.tokens) else ""
-
-    def take(self, expected: str | None = None) -> str:
-        token = self.peek()
-        if not token or (expected is not None and token != expected):
-            raise ValueError(f"WKT: expected {expected or 'more'}, found {token or 'the end'}")
-        self.i += 1
-        return token
-
-    def position(self) -> list[float]:
-        numbers = []
-        while self.peek() not in ("", ",", ")", "("):
-            token = self.take()
-            if token[-1:].isalpha():
-                raise ValueError(f"WKT: {token} is not a number")
-            numbers.append(float(token))
-        return numbers
-
-    def seq(self, depth: int) -> list[Any]:
-        """``( ... )`` of positions (depth 1) or of nested sequences."""
-        self.take("(")
-        items = [self.seq(depth - 1) if depth > 1 else self.point_item()]
-        while self.peek() == ",":
-            self.take()
-            items.append(self.seq(depth - 1) if depth > 1 else self.point_item())
-        self.take(")")
-        return items
-
-    def point_item(self) -> list[float]:
-        if self.peek() != "(":  # MULTIPOINT (1 2, 3 4) without inner brackets is common
-            return self.position()
-        self.take("(")
-        p = self.position()
-        self.take(")")
-        return p
-
-    def geometries(self, nesting: int = 0) -> list[dict[str, Any]]:
-        kind = self.take()
-        if self.peek() in ("Z", "M", "ZM"):
-            self.take()
-        if self.peek() == "EMPTY":
-            self.take()
-            return []
-        if kind == "GEOMETRYCOLLECTION":
-            if nesting > 3:
-                raise ValueError("WKT: collections nested too deep")
-            self.take("(")
-            out = self.geometries(nesting + 1)
-            while self.peek() == ",":
-                self.take()
-                out += self.geometries(nesting + 1)
-            self.take(")")
-            return out
-        if kind not in _WKT_DEPTH:
-            raise ValueError(f"WKT: unknown geometry type {kind}")
-        depth = _WKT_DEPTH[kind]
-        coords = self.seq(depth) if depth else self.point_item()
-        return [{"type": _WKT_NAMES[kind], "coordinates": coords}]
-
 
 def wkt_loads(text: str) -> list[dict[str, Any]]:
-    """WKT (or EWKT with SRID=4326) in lon/lat to GeoJSON geometries; a
+    """WKT (or EWKT with SRID=4326) in lon/lat to GeoJSON geometries (shapely); a
     GEOMETRYCOLLECTION gives its members."""
     srid, sep, rest = text.partition(";")
     if sep:
         if srid.strip().upper() not in ("SRID=4326", "SRID=4979"):
             raise ValueError(f"{srid.strip()}: only WGS 84 lon/lat (SRID=4326) is accepted")
         text = rest
-    reader = _WktReader(text)
-    out = reader.geometries()
-    if reader.peek():
-        raise ValueError(f"WKT: unexpected {reader.peek()} after the geometry")
-    return out
+    try:
+        geometry = shapely.from_wkt(text)
+    except (shapely.errors.GEOSException, ValueError) as exc:
+        raise ValueError(f"WKT: {exc}") from None
+    return _wkt_members(geometry, 0)
 
 
-def _wkt_coords(coords: Any, dims: int) -> str:
-    if coords and not isinstance(coords[0], list):
-        return " ".join(repr(float(v)) for v in coords[:dims])
-    return "(" + ", ".join(_wkt_coords(c, dims) for c in coords) + ")"
+def _wkt_members(geometry: Any, nesting: int) -> list[dict[str, Any]]:
+    if geometry is None or geometry.is_empty:
+        return []
+    if geometry.geom_type == "GeometryCollection":
+        if nesting > 3:
+            raise ValueError("WKT: collections nested too deep")
+        return [g for part in geometry.geoms for g in _wkt_members(part, nesting + 1)]
+    mapped = shapely.geometry.mapping(geometry)
+    return [{"type": mapped["type"], "coordinates": _lists(mapped["coordinates"])}]
+
+
+def _lists(coords: Any) -> Any:
+    if isinstance(coords, tuple | list):
+        return [_lists(c) for c in coords]
+    return float(coords)
 
 
 def wkt_dumps(geometry: dict[str, Any]) -> str:
-    """A GeoJSON geometry (or GeometryCollection) as WKT; heights kept when all have one."""
-
-    def positions(c: Any) -> Iterator[list[float]]:
-        if c and isinstance(c[0], list):
-            for x in c:
-                yield from positions(x)
-        elif c:
-            yield c
-
-    def one(g: dict[str, Any]) -> str:
-        if g["type"] == "GeometryCollection":
-            members = ", ".join(one(m) for m in g["geometries"])
-            return f"GEOMETRYCOLLECTION ({members})" if members else "GEOMETRYCOLLECTION EMPTY"
-        dims = 3 if all(len(p) == 3 for p in positions(g["coordinates"])) else 2
-        body = _wkt_coords(g["coordinates"], dims)
-        body = body if g["type"] != "Point" else f"({body})"
-        return f"{g['type'].upper()}{' Z' if dims == 3 else ''} {body}"
-
-    return one(geometry)
+    """A GeoJSON geometry (or GeometryCollection) as WKT (shapely); heights kept."""
+    return str(shapely.to_wkt(shapely.geometry.shape(geometry), rounding_precision=-1))
 
 
 # -- one row to a ProjectIn ------------------------------------------------------------
