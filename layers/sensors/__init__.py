@@ -1,0 +1,1 @@
+"""Live sensor layers after OGC SensorThings: things, datastreams, observations."""
