@@ -60,6 +60,10 @@ class Report:
     skipped: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     created: str = ""
+    #: Horizontal and vertical units of the source CRS ("metre", "US survey foot" ...).
+    units: str = "metre"
+    #: Metres added to every height (``ground_at_ellipsoid``); 0 when heights are kept.
+    height_shift: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,6 +101,10 @@ def convert(
     )
     llh = _geodetic(crs, positions, axes.order)
     del positions
+    shift = 0.0
+    if options.ground_at_ellipsoid:
+        shift = -float(llh[:, 2].min())
+        llh[:, 2] += shift
     lon, lat, h = llh[:, 0], llh[:, 1], llh[:, 2]
     extent = [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())]
     frame = georef.LocalFrame(
@@ -136,6 +144,8 @@ def convert(
             warnings=warnings,
             skipped=[{"object_id": s.object_id, "reason": s.reason} for s in data.skipped],
             created=datetime.now(UTC).isoformat(timespec="seconds"),
+            units=policy.units,
+            height_shift=round(shift, 3),
         )
         report.seconds = round(time.perf_counter() - started, 3)
         (staging / REPORT_NAME).write_text(

@@ -13,11 +13,12 @@ import re
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 from numpy.typing import NDArray
-from pyproj import CRS, Transformer
+from pyproj import CRS, Transformer, datadir
 from pyproj.exceptions import CRSError as PyprojCRSError
 from pyproj.transformer import TransformerGroup
 
@@ -92,6 +93,21 @@ def crs_label(crs: CRS) -> str:
     return str(crs.name)
 
 
+def use_grid_directory(path: Path | str) -> None:
+    """Let PROJ find transformation grids (geoid models) in ``path`` as well.
+
+    PROJ ships no geoid grids and twin downloads nothing, so an administrator places the
+    grids a municipality needs (e.g. Lantmäteriet's ``se_lantmateriet_SWEN17_RH2000.tif``
+    for RH 2000, ``nl_nsgi_nlgeo2018.tif`` for NAP, Debian's ``egm96_15.gtx``) in a folder
+    and names it (``TWIN_PROJ_GRID_DIR``). Decisions cached before are forgotten.
+    """
+    folder = str(Path(path).resolve())
+    if folder not in datadir.get_data_dir().split(":"):
+        datadir.append_data_dir(folder)
+    _transformer.cache_clear()
+    _height_policy.cache_clear()
+
+
 @lru_cache(maxsize=64)
 def _transformer(src_wkt: str, dst: str) -> Transformer:
     return Transformer.from_crs(CRS.from_wkt(src_wkt), CRS.from_user_input(dst), always_xy=True)
@@ -99,11 +115,17 @@ def _transformer(src_wkt: str, dst: str) -> Transformer:
 
 @dataclass(frozen=True)
 class HeightPolicy:
-    """How source heights became ellipsoidal heights, for the report."""
+    """How source heights became ellipsoidal heights, for the report.
+
+    ``unit_factor`` converts source heights to metres where no geoid transformation does
+    it (US survey feet exist); ``units`` names the horizontal and vertical units.
+    """
 
     vertical_crs: str | None
     method: str  # "ellipsoidal", "geoid", "as-ellipsoidal"
     note: str
+    units: str = "metre"
+    unit_factor: float = 1.0
 
 
 def _horizontal(crs: CRS) -> CRS:
@@ -117,9 +139,44 @@ def height_policy(crs: CRS) -> HeightPolicy:
     return _height_policy(crs.to_wkt())
 
 
+def _units(crs: CRS) -> tuple[str, str, float]:
+    """The units of ``crs`` for the report, and the factor taking its heights to metres.
+
+    The vertical unit is the vertical CRS's; a CRS without one gives heights in its
+    horizontal unit (a projected CRS in feet has its z in feet), a geographic one in metres.
+    """
+    horiz = _horizontal(crs)
+    h_axes = [a for a in horiz.axis_info if a.direction.lower() in ("east", "north")]
+    h_unit = h_axes[0].unit_name if h_axes else "degree"
+    v_axes = [a for a in crs.axis_info if a.direction.lower() == "up"]
+    if v_axes:
+        v_unit, factor = v_axes[0].unit_name, float(v_axes[0].unit_conversion_factor)
+    elif horiz.is_projected and h_axes:
+        v_unit, factor = h_unit, float(h_axes[0].unit_conversion_factor)
+    else:
+        v_unit, factor = "metre", 1.0
+    if h_unit == v_unit:
+        return h_unit, v_unit, factor
+    return f"{h_unit} horizontally, {v_unit} vertically", v_unit, factor
+
+
 @lru_cache(maxsize=64)
 def _height_policy(wkt: str) -> HeightPolicy:
     crs = CRS.from_wkt(wkt)
+    units, v_unit, factor = _units(crs)
+    policy = _height_decision(crs)
+    if policy.method != "as-ellipsoidal" or factor == 1.0:
+        return HeightPolicy(policy.vertical_crs, policy.method, policy.note, units, 1.0)
+    return HeightPolicy(
+        policy.vertical_crs,
+        policy.method,
+        f"{policy.note}; heights converted from {v_unit} to metres (x {factor:.12g})",
+        units,
+        factor,
+    )
+
+
+def _height_decision(crs: CRS) -> HeightPolicy:
     if crs.is_compound and len(crs.sub_crs_list) > 1:
         vertical = crs.sub_crs_list[1]
         vname = crs_label(vertical)
@@ -130,13 +187,10 @@ def _height_policy(wkt: str) -> HeightPolicy:
             desc = group.transformers[0].description
             if "ballpark" not in desc.lower():
                 return HeightPolicy(vname, "geoid", f"heights converted with {desc}")
+        # The grids of the best operation PROJ knows but cannot run (the first listed).
+        best_missing = group.unavailable_operations[:1]
         missing = sorted(
-            {
-                grid.short_name
-                for op in group.unavailable_operations
-                for grid in op.grids
-                if not grid.available
-            }
+            {grid.short_name for op in best_missing for grid in op.grids if not grid.available}
         )
         why = (
             f"geoid grid {', '.join(missing)} is not installed"
@@ -177,8 +231,9 @@ def to_geodetic(crs: CRS, xyz: NDArray[np.float64], axis_order: str = "xy") -> N
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         lon, lat = t.transform(pts[:, 0], pts[:, 1])
-    h = pts[:, 2].copy()
-    if height_policy(crs).method == "geoid":
+    policy = height_policy(crs)
+    h = pts[:, 2] * policy.unit_factor
+    if policy.method == "geoid":
         t3 = _transformer(crs.to_wkt(), "EPSG:4979")
         _, _, h = t3.transform(pts[:, 0], pts[:, 1], pts[:, 2])
     return _finite(np.column_stack([lon, lat, h]))

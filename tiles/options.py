@@ -20,6 +20,10 @@ class ConvertOptions:
     each; ``ground_attribute`` an absolute ground elevation (else the footprint's own z,
     else 0). Without any of them common names are detected. ``default_height`` is used
     for footprints whose height is missing.
+
+    ``ground_at_ellipsoid`` lowers (or raises) the whole model so its lowest point sits at
+    ellipsoidal height 0: for viewers without terrain, where a model at its true height
+    would float (RH 2000 or NAP heights are some 30-45 m below the ellipsoid in the region).
     """
 
     crs: str | None = None
@@ -34,3 +38,8 @@ class ConvertOptions:
     storeys_attribute: str | None = None
     storey_height: float = 3.0
     default_height: float | None = None
+    #: Appearances: the theme of textures and materials (default: the first found) and the
+    #: longest side in pixels of an embedded image or texture atlas.
+    appearance_theme: str | None = None
+    max_texture_size: int = 2048
+    ground_at_ellipsoid: bool = False

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from layers.catalogue.errors import CatalogueError
-from tiles import ConvertOptions, Report, TilesError, convert
+from tiles import ConvertOptions, Report, TilesError, convert, georef
 
 from . import __version__, cli_accounts, cli_catalogue
 from .errors import TwinError
@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
             choices=["xy", "yx"],
             help="force easting-first (xy) "
             "or northing-first (yx) coordinates (default: decided from CRS and data)",
+        )
+        sp.add_argument(
+            "--ground-at-ellipsoid",
+            action="store_true",
+            help="move the model so its lowest point is at ellipsoidal height 0 "
+            "(for viewers without terrain)",
         )
         fp = sp.add_argument_group(
             "footprints (GeoJSON, GeoPackage, zipped Shapefile)",
@@ -137,6 +143,7 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         storeys_attribute=args.storeys_attribute,
         storey_height=args.storey_height,
         default_height=args.default_height,
+        ground_at_ellipsoid=args.ground_at_ellipsoid,
     )
 
 
@@ -232,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         overrides["data_dir"] = args.data_dir
     try:
         settings = Settings(**overrides)
+        if settings.proj_grid_dir is not None:
+            georef.use_grid_directory(settings.proj_grid_dir)
         return run(args, settings)
     except (TilesError, TwinError, CatalogueError) as exc:
         if args.debug:

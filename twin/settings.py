@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     job_stale_seconds: float = Field(
         60.0, gt=0, description="A running job without a heartbeat for this long is lost."
     )
+    proj_grid_dir: Path | None = Field(
+        None,
+        description="A folder of PROJ transformation grids (geoid models such as "
+        "se_lantmateriet_SWEN17_RH2000.tif) used besides PROJ's own; twin downloads none.",
+    )
     validate_gltf: bool = Field(
         True, description="Run the Khronos glTF validator (Node.js) on every glb before publishing."
     )

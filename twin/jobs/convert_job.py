@@ -24,7 +24,7 @@ import time
 import traceback
 from pathlib import Path
 
-from tiles import ConvertOptions, TilesError, convert
+from tiles import ConvertOptions, TilesError, convert, georef
 from tiles.validate import check_tileset
 
 from . import queue
@@ -68,6 +68,8 @@ def run(job_id: str, token: str) -> int:
     from .models import ImportJob
 
     settings = Settings()
+    if settings.proj_grid_dir is not None:
+        georef.use_grid_directory(settings.proj_grid_dir)
     db = Database(settings.database)
     store = Store(settings.data_dir, db)
     with db.session() as session:

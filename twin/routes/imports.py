@@ -220,7 +220,13 @@ async def create_import(
         axis = _field(form, "axis_order")
         if axis is not None and axis not in AXIS_ORDERS:
             raise InvalidRequest("axis_order must be 'xy' or 'yx'")
-        options = {"crs": _field(form, "crs"), "lod": _field(form, "lod"), "axis_order": axis}
+        options: dict[str, Any] = {
+            "crs": _field(form, "crs"),
+            "lod": _field(form, "lod"),
+            "axis_order": axis,
+        }
+        if _flag(form, "ground_at_ellipsoid", False):
+            options["ground_at_ellipsoid"] = True
         auto_publish = _flag(form, "auto_publish", False)
         public = _flag(form, "public", True)
         title = _field(form, "title")
