@@ -115,6 +115,15 @@ def content_uris(tile: dict[str, Any]) -> list[str]:
     return uris
 
 
-def load_tileset(out: Path) -> tuple[dict[str, Any], list[Glb]]:
+def leaf_uris(tile: dict[str, Any]) -> list[str]:
+    """Content of the tiles without children: every object once, at full detail."""
+    if not tile.get("children"):
+        return [tile["content"]["uri"]] if "content" in tile else []
+    return [uri for child in tile["children"] for uri in leaf_uris(child)]
+
+
+def load_tileset(out: Path, *, parents: bool = False) -> tuple[dict[str, Any], list[Glb]]:
+    """The tileset and its leaf tiles' glbs (``parents=True``: every tile's, stand-ins too)."""
     tileset = json.loads((out / "tileset.json").read_text())
-    return tileset, [Glb(out / uri) for uri in content_uris(tileset["root"])]
+    uris = content_uris(tileset["root"]) if parents else leaf_uris(tileset["root"])
+    return tileset, [Glb(out / uri) for uri in uris]

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import georef, readers
+from . import georef, lod, readers
 from .errors import CRSMissing, InputError
 from .gltf import TileMesh, write_glb
-from .metadata import build_schema
+from .metadata import Schema, build_schema
 from .model import Feature
 from .options import ConvertOptions
 from .tileset import tileset_json
@@ -232,9 +232,45 @@ def _write_tiles(
             )
             contents[node.address] = uri
             sizes.append(size)
+    if options.lod_parents:
+        parents = _write_parents(tree, features, enu, starts, counts, staging, options, schema)
+        contents.update(parents)
+        sizes.extend((staging / uri).stat().st_size for uri in parents.values())
     doc = tileset_json(tree, frame, contents)
     (staging / "tileset.json").write_text(json.dumps(doc, allow_nan=False), encoding="utf-8")
     return _Tiles(sizes, [p.to_json() for p in schema.properties])
+
+
+def _write_parents(
+    tree: Node,
+    features: list[Feature],
+    enu: NDArray[np.float64],
+    starts: NDArray[np.int64],
+    counts: NDArray[np.int64],
+    staging: Path,
+    options: ConvertOptions,
+    schema: Schema,
+) -> dict[str, str]:
+    """Give every parent tile the stand-ins of its most prominent objects (tiles/lod.py)."""
+    contents: dict[str, str] = {}
+    parents = [node for node in tree.walk() if not node.is_leaf]
+    if not parents:
+        return contents
+    standins = lod.stand_ins(features, enu, starts, counts)
+    cost = lod.costs(standins)
+    for node in parents:
+        chosen = lod.choose(
+            lod.below(node),
+            standins,
+            cost,
+            options.max_tile_bytes,
+            options.max_features_per_tile,
+        )
+        if chosen.size:
+            uri = f"tiles/{node.address}.glb"
+            write_glb(staging / uri, lod.parent_tile(chosen, standins, features), schema)
+            contents[node.address] = uri
+    return contents
 
 
 def _tile_mesh(

@@ -43,3 +43,5 @@ class ConvertOptions:
     appearance_theme: str | None = None
     max_texture_size: int = 2048
     ground_at_ellipsoid: bool = False
+    #: Parent tiles carry simplified stand-ins of the objects below them (tiles/lod.py).
+    lod_parents: bool = True

@@ -9,9 +9,9 @@ import numpy as np
 from .georef import LocalFrame
 from .tiling import Node
 
-#: A tile's geometric error is its box diagonal divided by this. Parents hold no content
-#: yet, so this sets how near the camera must be before a tile's objects load
-#: (CesiumJS refines at ~104 x geometric error: about 13 x the tile's diagonal).
+#: A tile's geometric error is its box diagonal divided by this: it sets how near the camera
+#: must be before a tile's children replace its simplified stand-ins (CesiumJS refines at
+#: ~104 x geometric error: about 13 x the tile's diagonal).
 ERROR_DIVISOR = 8.0
 MIN_HALF_SIZE = 0.05  # metres: flat features (roads, water) still get a volume
 
@@ -43,10 +43,15 @@ def _tile(node: Node, contents: dict[str, str]) -> dict[str, Any]:
 def tileset_json(
     root: Node, frame: LocalFrame, contents: dict[str, str], extras: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The tileset: ENU boxes under a root ``transform`` to ECEF, additive refinement."""
+    """The tileset: ENU boxes under a root ``transform`` to ECEF.
+
+    Parents with content hold simplified stand-ins that their children replace
+    (``REPLACE``); without any, children add to empty parents (``ADD``).
+    """
     tile = _tile(root, contents)
     tile["transform"] = frame.matrix()
-    tile["refine"] = "ADD"
+    parents_with_content = any(n.address in contents for n in root.walk() if not n.is_leaf)
+    tile["refine"] = "REPLACE" if parents_with_content else "ADD"
     doc: dict[str, Any] = {
         "asset": {"version": "1.1", "generator": "twin"},
         "geometricError": round(max(root.diagonal, 1.0), 3),
