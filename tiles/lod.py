@@ -56,13 +56,10 @@ def stand_ins(
 ) -> list[StandIn | None]:
     """The stand-in of every feature (None for an object without triangles)."""
     n = len(features)
-    owner = np.repeat(np.arange(n), counts)
     lo = np.minimum.reduceat(enu, starts, axis=0) if n else np.zeros((0, 3))
     hi = np.maximum.reduceat(enu, starts, axis=0) if n else np.zeros((0, 3))
     height = hi[:, 2] - lo[:, 2]
-    # Convex hulls of every object's plan, computed in one vectorised GEOS call.
-    hulls = shapely.convex_hull(shapely.multipoints(enu[:, :2], indices=owner))
-    areas = shapely.area(hulls)
+    rings, areas = _plan_hulls(enu, counts)
     out: list[StandIn | None] = []
     for i, f in enumerate(features):
         if f.mesh.triangle_count == 0:
@@ -78,17 +75,43 @@ def stand_ins(
                 np.clip(decimated.positions, lo[i], hi[i], out=decimated.positions)
             out.append(decimated)
         else:
-            out.append(_block(hulls[i], lo[i, 2], hi[i, 2], prominence))
+            out.append(_block(rings[i], lo[i, 2], hi[i, 2], prominence))
     return out
 
 
-def _block(hull: shapely.Geometry, z0: float, z1: float, prominence: float) -> StandIn | None:
+def _plan_hulls(
+    enu: NDArray[np.float64], counts: NDArray[np.int64]
+) -> tuple[list[NDArray[np.float64] | None], NDArray[np.float64]]:
+    """The convex hull of every object's plan as a counter-clockwise ring (None where it is
+    a point or a line), and its area; a few vectorised GEOS calls for all objects."""
+    n = counts.size
+    rings: list[NDArray[np.float64] | None] = [None] * n
+    areas = np.zeros(n)
+    ok = np.flatnonzero(counts >= 2)  # a line string needs two points
+    if ok.size == 0:
+        return rings, areas
+    keep = np.repeat(counts >= 2, counts)
+    owner = np.repeat(np.arange(ok.size), counts[ok])
+    lines = shapely.linestrings(enu[keep, :2], indices=owner)
+    hulls = shapely.convex_hull(lines)
+    areas[ok] = shapely.area(hulls)
+    polygon = shapely.get_type_id(hulls) == shapely.GeometryType.POLYGON
+    exteriors = shapely.get_exterior_ring(hulls[polygon])
+    ccw = shapely.is_ccw(exteriors)
+    coords, index = shapely.get_coordinates(exteriors, return_index=True)
+    bounds = np.searchsorted(index, np.arange(exteriors.size + 1))
+    for j, i in enumerate(ok[polygon]):
+        ring = coords[bounds[j] : bounds[j + 1] - 1]  # the closing point repeats the first
+        rings[i] = ring if ccw[j] else ring[::-1]  # walls must face outwards, the roof up
+    return rings, areas
+
+
+def _block(
+    ring: NDArray[np.float64] | None, z0: float, z1: float, prominence: float
+) -> StandIn | None:
     """An extruded convex polygon: a fan-triangulated roof and one quad per wall."""
-    if not isinstance(hull, shapely.Polygon):  # a point or a line seen from above
+    if ring is None or ring.shape[0] < 3:  # a point or a line seen from above
         return None
-    ring = np.asarray(hull.exterior.coords)[:-1]
-    if not shapely.is_ccw(hull.exterior):  # walls must face outwards, the roof up
-        ring = ring[::-1]
     k = ring.shape[0]
     roof = np.column_stack([ring, np.full(k, z1)])
     fan = np.column_stack([np.zeros(k - 2), np.arange(1, k - 1), np.arange(2, k)])
