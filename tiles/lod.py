@@ -5,8 +5,9 @@ Every object gets a stand-in for the parent tiles above it:
 - an object with a height (buildings, bridges, city furniture...) becomes an LoD1 block:
   the convex hull of its vertices seen from above, extruded from its lowest to its highest
   point (roof and walls; the floor is never seen from above);
-- a flat object (roads, land use, water; less than ``FLAT_METRES`` high) keeps its own
-  triangles when they are few, else a quadric decimation of them (fast-simplification);
+- a flat object (roads, land use, water; less than ``FLAT_METRES`` high) and a mesh
+  (photogrammetry, relief) keeps its own triangles when they are few, else a quadric
+  decimation of them (fast-simplification);
 - an object that is small already (``KEEP_TRIANGLES`` or fewer) keeps its own geometry.
 
 A parent tile holds the stand-ins of the objects below it, the most prominent first, up to
@@ -29,6 +30,9 @@ from .model import SURFACE_INDEX, Feature
 from .tiling import Node, feature_cost
 
 FLAT_METRES = 1.0
+#: Objects whose shape a block would misrepresent: meshes (photogrammetry, terrain)
+#: are decimated whatever their height.
+DECIMATED_TYPES = frozenset({"Mesh", "TINRelief", "ReliefFeature"})
 KEEP_TRIANGLES = 12
 _ROOF, _WALL = SURFACE_INDEX["RoofSurface"], SURFACE_INDEX["WallSurface"]
 
@@ -69,7 +73,7 @@ def stand_ins(
         prominence = float(max(areas[i], 1.0) * max(height[i], 0.1))
         if f.mesh.triangle_count <= KEEP_TRIANGLES:
             out.append(StandIn(pos, f.mesh.triangles, f.mesh.surfaces, prominence))
-        elif height[i] < FLAT_METRES:
+        elif height[i] < FLAT_METRES or f.type in DECIMATED_TYPES:
             decimated = _decimated(pos, f.mesh.triangles, f.mesh.surfaces, prominence)
             if decimated is not None:  # optimal vertex positions may leave the object's box
                 np.clip(decimated.positions, lo[i], hi[i], out=decimated.positions)

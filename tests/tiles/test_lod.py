@@ -175,3 +175,26 @@ def test_lod_parents_can_be_switched_off(tmp_path: Path) -> None:
     assert doc["root"]["refine"] == "ADD"
     assert all("content" not in t for t in _walk(doc["root"]) if t.get("children"))
     assert report.tile_count == sum(1 for t in _walk(doc["root"]) if "content" in t)
+
+
+def test_a_tall_mesh_is_decimated_not_blocked() -> None:
+    """A photogrammetry mesh keeps its shape (a dome stays a dome), only with fewer triangles."""
+    n = 40
+    theta, phi = np.meshgrid(np.linspace(0, np.pi / 2, n), np.linspace(0, 2 * np.pi, n))
+    pts = 20 * np.column_stack(
+        [np.cos(theta.ravel()) * np.cos(phi.ravel()), np.cos(theta.ravel()) * np.sin(phi.ravel()),
+         np.sin(theta.ravel())]
+    )  # fmt: skip
+    i = (np.arange(n - 1)[:, None] * n + np.arange(n - 1)[None, :]).ravel()
+    tris = np.concatenate(
+        [np.column_stack([i, i + n, i + n + 1]), np.column_stack([i, i + n + 1, i + 1])]
+    )
+    dome = Feature("dome", "Mesh", Mesh(pts, tris.astype(np.int64), np.zeros(len(tris), np.int16)))
+    (stand_in,) = _standins([dome])
+    assert stand_in is not None
+    assert stand_in.triangle_count < len(tris) / 2
+    # No block: no vertical wall reaches from the ground to the top at the rim.
+    assert SURFACE_INDEX["WallSurface"] not in set(stand_in.surfaces.tolist())
+    # Every stand-in vertex lies near the dome's surface (radius 20 m).
+    radius = np.linalg.norm(stand_in.positions, axis=1)
+    assert np.abs(radius - 20).max() < 1.5
