@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import georef, lod, readers
+from . import georef, lod, readers, textures
+from .compress import finish_tile
 from .errors import CRSMissing, InputError
 from .gltf import TileMesh, write_glb
 from .metadata import Schema, build_schema
@@ -60,10 +61,16 @@ class Report:
     skipped: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     created: str = ""
+    #: Themes, materials, embedded and missing texture images, atlases, texture bytes.
+    appearance: dict[str, Any] = field(default_factory=dict)
     #: Horizontal and vertical units of the source CRS ("metre", "US survey foot" ...).
     units: str = "metre"
     #: Metres added to every height (``ground_at_ellipsoid``); 0 when heights are kept.
     height_shift: float = 0.0
+    #: Point clouds (:mod:`tiles.points`): points written, and the point-cloud decisions
+    #: (CRS record, z range and robust range, outliers, timings).
+    point_count: int = 0
+    points: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,7 +90,12 @@ def convert(
     if not source.is_file():
         raise InputError("no such file", source=str(source))
     _check_out_dir(out_dir)
-    data = readers.read(source, options)
+    reader = readers.sniff(source)
+    if reader is readers.points:  # not features: py3dtiles' point tiler, our placement
+        from .points import convert_points
+
+        return convert_points(source, out_dir, options, started)
+    data = reader.read(source, options)
     # Objects in id order: the same objects give the same tiles whatever their order in
     # the file (a CityJSON document and its CityJSONSeq encoding convert identically).
     data.features.sort(key=lambda f: f.id)
@@ -114,8 +126,9 @@ def convert(
     del llh
     staging = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:12]}"
     try:
-        tiles = _write_tiles(data.features, enu, frame, staging, options)
-        warnings = list(data.warnings)
+        appearance, appearance_warnings = textures.prepare(data, options.max_texture_size)
+        tiles = _write_tiles(data.features, enu, frame, staging, options, appearance)
+        warnings = list(data.warnings) + appearance_warnings
         if "outside the area" in axes.note:
             warnings.append(axes.note)
         if policy.method == "as-ellipsoidal":
@@ -144,6 +157,7 @@ def convert(
             warnings=warnings,
             skipped=[{"object_id": s.object_id, "reason": s.reason} for s in data.skipped],
             created=datetime.now(UTC).isoformat(timespec="seconds"),
+            appearance=appearance.report() if appearance else {},
             units=policy.units,
             height_shift=round(shift, 3),
         )
@@ -207,6 +221,7 @@ def _write_tiles(
     frame: georef.LocalFrame,
     staging: Path,
     options: ConvertOptions,
+    appearance: textures.Appearance | None = None,
 ) -> _Tiles:
     counts = np.array([f.mesh.positions.shape[0] for f in features], dtype=np.int64)
     tri_counts = np.array([f.mesh.triangle_count for f in features], dtype=np.int64)
@@ -216,7 +231,7 @@ def _write_tiles(
     tree = build_tree(
         lo,
         hi,
-        feature_cost(counts, tri_counts),
+        feature_cost(counts, tri_counts) + textures.feature_costs(features, appearance),
         max_bytes=options.max_tile_bytes,
         max_features=options.max_features_per_tile,
     )
@@ -227,9 +242,11 @@ def _write_tiles(
     for node in tree.walk():
         if node.is_leaf:
             uri = f"tiles/{node.address}.glb"
-            size, _ = write_glb(
-                staging / uri, _tile_mesh(node, features, enu, starts, counts), schema
-            )
+            mesh = _tile_mesh(node, features, enu, starts, counts)
+            if appearance is not None:
+                _add_appearance(mesh, appearance)
+            write_glb(staging / uri, mesh, schema)
+            uri, size = finish_tile(staging, uri, options)  # compression, 3D Tiles 1.0
             contents[node.address] = uri
             sizes.append(size)
     if options.lod_parents:
@@ -237,6 +254,8 @@ def _write_tiles(
         contents.update(parents)
         sizes.extend((staging / uri).stat().st_size for uri in parents.values())
     doc = tileset_json(tree, frame, contents)
+    if options.tiles_version == "1.0":
+        doc["asset"]["version"] = "1.0"
     (staging / "tileset.json").write_text(json.dumps(doc, allow_nan=False), encoding="utf-8")
     return _Tiles(sizes, [p.to_json() for p in schema.properties])
 
@@ -269,7 +288,7 @@ def _write_parents(
         if chosen.size:
             uri = f"tiles/{node.address}.glb"
             write_glb(staging / uri, lod.parent_tile(chosen, standins, features), schema)
-            contents[node.address] = uri
+            contents[node.address], _ = finish_tile(staging, uri, options)
     return contents
 
 
@@ -287,3 +306,13 @@ def _tile_mesh(
     surfaces = np.concatenate([f.mesh.surfaces for f in chosen])
     owner = np.repeat(np.arange(len(chosen), dtype=np.int64), [p.shape[0] for p in pos])
     return TileMesh(np.concatenate(pos), tris, surfaces, owner, chosen)
+
+
+def _add_appearance(tile: TileMesh, appearance: textures.Appearance) -> None:
+    """The tile's materials per triangle and uvs per vertex, when any of its objects has."""
+    meshes = [f.mesh for f in tile.features]
+    if all(m.materials is None for m in meshes):
+        return
+    tile.materials = np.concatenate([m.material_per_triangle() for m in meshes])
+    tile.uvs = np.concatenate([m.uv_per_vertex() for m in meshes])
+    tile.appearance = appearance

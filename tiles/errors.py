@@ -83,12 +83,30 @@ class InvalidGeometry(InputError):
     code = "invalid_geometry"
 
 
+class InvalidMesh(InputError):
+    """A mesh file (OBJ, glTF, PLY) that cannot be read as triangles."""
+
+    code = "invalid_mesh"
+
+
+class InvalidOffset(InputError):
+    """A mesh's origin (``--origin``, an offset file, ``metadata.xml``) is unreadable."""
+
+    code = "invalid_offset"
+
+
 class CRSError(TilesError):
     code = "crs_error"
 
 
 class CRSMissing(CRSError):
     code = "crs_missing"
+
+
+class CRSRequired(CRSMissing):
+    """A mesh (OBJ, glTF, PLY) carries no CRS and none was given."""
+
+    code = "crs_required"
 
 
 class CRSUnknown(CRSError):

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from .metadata import Property, Schema, column, encode
 from .model import SURFACE_TYPES, Feature
 from .style import SURFACE_PALETTE, type_rgba
+from .textures import Appearance, TileTextures, pack_tile
 
 GENERATOR = "twin"
 _ARRAY_BUFFER, _ELEMENT_ARRAY_BUFFER = 34962, 34963
@@ -36,6 +37,10 @@ class TileMesh:
     surfaces: NDArray[np.int16]  # per triangle
     feature_of_vertex: NDArray[np.int64]
     features: list[Feature] = field(default_factory=list)
+    #: Appearance (optional): model material per triangle (-1: styled), uv per vertex.
+    materials: NDArray[np.int32] | None = None
+    uvs: NDArray[np.float32] | None = None
+    appearance: Appearance | None = None
 
 
 class _Builder:
@@ -123,6 +128,19 @@ def write_glb(path: Path, tile: TileMesh, schema: Schema) -> tuple[int, list[flo
     surface_row[used_surfaces] = np.arange(used_surfaces.size)
 
     b = _Builder()
+    feature_ids = [
+        {"featureCount": len(tile.features), "attribute": 0, "propertyTable": 0, "label": "object"},
+        {
+            "featureCount": int(used_surfaces.size),
+            "attribute": 1,
+            "propertyTable": 1,
+            "label": "surface",
+        },
+    ]
+    if tile.materials is not None and tile.appearance is not None and (tile.materials >= 0).any():
+        per_vertex = (local, normals, colours, surface_row[surf_of_vertex])
+        primitives, materials, extra = _textured(b, tile, per_vertex, feature_ids)
+        return _finish(path, b, tile, schema, used_surfaces, centre, primitives, materials, extra)
     attributes = {
         "POSITION": b.accessor(local, _FLOAT, "VEC3", _ARRAY_BUFFER, bounds=True),
         "NORMAL": b.accessor(normals, _FLOAT, "VEC3", _ARRAY_BUFFER),
@@ -141,6 +159,37 @@ def write_glb(path: Path, tile: TileMesh, schema: Schema) -> tuple[int, list[flo
         ),
     }
     indices = b.accessor(tris.astype(np.uint32).reshape(-1), _UINT, "SCALAR", _ELEMENT_ARRAY_BUFFER)
+    primitive = {
+        "attributes": attributes,
+        "indices": indices,
+        "material": 0,
+        "mode": 4,
+        "extensions": {"EXT_mesh_features": {"featureIds": feature_ids}},
+    }
+    return _finish(path, b, tile, schema, used_surfaces, centre, [primitive], [_STYLED], {})
+
+
+_STYLED: dict[str, Any] = {
+    "pbrMetallicRoughness": {
+        "baseColorFactor": [1, 1, 1, 1],
+        "metallicFactor": 0.0,
+        "roughnessFactor": 1.0,
+    },
+    "doubleSided": True,
+}
+
+
+def _finish(
+    path: Path,
+    b: _Builder,
+    tile: TileMesh,
+    schema: Schema,
+    used_surfaces: NDArray[np.int64],
+    centre: NDArray[np.float64],
+    primitives: list[dict[str, Any]],
+    materials: list[dict[str, Any]],
+    extra: dict[str, Any],
+) -> tuple[int, list[float]]:
     objects = _property_table(b, "cityobject", schema, tile.features)
     surfaces = {
         "class": "surface",
@@ -157,46 +206,8 @@ def write_glb(path: Path, tile: TileMesh, schema: Schema) -> tuple[int, list[flo
         "scene": 0,
         "scenes": [{"nodes": [0]}],
         "nodes": [{"mesh": 0, "translation": [float(v) for v in centre]}],
-        "materials": [
-            {
-                "pbrMetallicRoughness": {
-                    "baseColorFactor": [1, 1, 1, 1],
-                    "metallicFactor": 0.0,
-                    "roughnessFactor": 1.0,
-                },
-                "doubleSided": True,
-            }
-        ],
-        "meshes": [
-            {
-                "primitives": [
-                    {
-                        "attributes": attributes,
-                        "indices": indices,
-                        "material": 0,
-                        "mode": 4,
-                        "extensions": {
-                            "EXT_mesh_features": {
-                                "featureIds": [
-                                    {
-                                        "featureCount": len(tile.features),
-                                        "attribute": 0,
-                                        "propertyTable": 0,
-                                        "label": "object",
-                                    },
-                                    {
-                                        "featureCount": int(used_surfaces.size),
-                                        "attribute": 1,
-                                        "propertyTable": 1,
-                                        "label": "surface",
-                                    },
-                                ]
-                            }
-                        },
-                    }
-                ]
-            }
-        ],
+        "materials": materials,
+        "meshes": [{"primitives": primitives}],
         "extensions": {
             "EXT_structural_metadata": {
                 "schema": {
@@ -213,6 +224,7 @@ def write_glb(path: Path, tile: TileMesh, schema: Schema) -> tuple[int, list[flo
             }
         },
     }
+    doc.update(extra)
     binary = b.binary()
     doc["buffers"] = [{"byteLength": len(binary)}]
     doc["bufferViews"] = b.views
@@ -258,3 +270,99 @@ def _glb(doc: dict[str, Any], binary: bytes) -> bytes:
             binary,
         ]
     )
+
+
+def _textured(
+    b: _Builder,
+    tile: TileMesh,
+    per_vertex: tuple[NDArray[Any], ...],
+    feature_ids: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """One primitive per material: styled triangles (-1) keep the vertex colours, the
+    others get their material's colour and texture; feature ids on every primitive."""
+    assert tile.materials is not None
+    assert tile.appearance is not None
+    app = tile.appearance
+    local, normals, colours, surface_ids = per_vertex
+    uvs = tile.uvs if tile.uvs is not None else np.zeros((local.shape[0], 2), np.float32)
+    groups: dict[int, NDArray[np.int64]] = {}
+    order = np.argsort(tile.materials, kind="stable")
+    keys, starts = np.unique(tile.materials[order], return_index=True)
+    for k, s, e in zip(keys.tolist(), starts, [*starts[1:], order.size], strict=True):
+        groups[k] = tile.triangles[order[s:e]]
+    vertex_sets = {m: np.unique(t) for m, t in groups.items()}
+    textured = {
+        m: uvs[v] for m, v in vertex_sets.items() if m >= 0 and app.materials[m].image is not None
+    }
+    tex = pack_tile(app, textured)
+    primitives: list[dict[str, Any]] = []
+    materials: list[dict[str, Any]] = []
+    for m, tris in groups.items():
+        verts = vertex_sets[m]
+        remap = np.zeros(local.shape[0], dtype=np.int64)
+        remap[verts] = np.arange(verts.size)
+        attributes = {
+            "POSITION": b.accessor(local[verts], _FLOAT, "VEC3", _ARRAY_BUFFER, bounds=True),
+            "NORMAL": b.accessor(normals[verts], _FLOAT, "VEC3", _ARRAY_BUFFER),
+        }
+        if m < 0:
+            attributes["COLOR_0"] = b.accessor(
+                np.ascontiguousarray(colours[verts], dtype=np.uint8),
+                _UBYTE,
+                "VEC4",
+                _ARRAY_BUFFER,
+                normalized=True,
+            )
+        elif m in tex.texture_of:
+            attributes["TEXCOORD_0"] = b.accessor(
+                tex.uv(m, uvs[verts]), _FLOAT, "VEC2", _ARRAY_BUFFER
+            )
+        attributes["_FEATURE_ID_0"] = b.accessor(
+            tile.feature_of_vertex[verts].astype(np.float32), _FLOAT, "SCALAR", _ARRAY_BUFFER
+        )
+        attributes["_FEATURE_ID_1"] = b.accessor(
+            surface_ids[verts].astype(np.float32), _FLOAT, "SCALAR", _ARRAY_BUFFER
+        )
+        indices = b.accessor(
+            remap[tris].astype(np.uint32).reshape(-1), _UINT, "SCALAR", _ELEMENT_ARRAY_BUFFER
+        )
+        materials.append(_STYLED if m < 0 else _material(app, m, tex))
+        primitives.append(
+            {
+                "attributes": attributes,
+                "indices": indices,
+                "material": len(materials) - 1,
+                "mode": 4,
+                "extensions": {"EXT_mesh_features": {"featureIds": feature_ids}},
+            }
+        )
+    extra: dict[str, Any] = {}
+    if tex.images:
+        extra["images"] = [
+            {"bufferView": b.view(data), "mimeType": mime} for data, mime in tex.images
+        ]
+        extra["textures"] = tex.textures
+        extra["samplers"] = tex.samplers
+    return primitives, materials, extra
+
+
+def _material(app: Appearance, m: int, tex: TileTextures) -> dict[str, Any]:
+    """A source material: its colour (sRGB to linear) or, textured, its image."""
+    mat = app.materials[m]
+    r, g, bl, alpha = mat.color
+    pbr: dict[str, Any] = {"metallicFactor": 0.0, "roughnessFactor": 1.0}
+    out: dict[str, Any] = {"name": mat.name[:200], "pbrMetallicRoughness": pbr}
+    if m in tex.texture_of:
+        pbr["baseColorTexture"] = {"index": tex.texture_of[m], "texCoord": 0}
+        pbr["baseColorFactor"] = [1.0, 1.0, 1.0, alpha]
+    else:
+        pbr["baseColorFactor"] = [*(_linear(c) for c in (r, g, bl)), alpha]
+    if alpha < 1.0 or tex.alpha.get(m, False):
+        out["alphaMode"] = "BLEND"
+    out["doubleSided"] = mat.double_sided
+    return out
+
+
+def _linear(c: float) -> float:
+    c = min(max(float(c), 0.0), 1.0)
+    return round(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4, 6)

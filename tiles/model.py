@@ -61,12 +61,17 @@ class Material:
 
     ``color`` is RGBA in 0..1 (sRGB as the sources give it); ``image`` indexes
     :attr:`SourceData.images`; a textured triangle needs ``uvs`` on its mesh.
+    ``has_color`` is False for a texture without a material colour: should its image be
+    missing, its triangles get the default styling instead of ``color``. ``wrap`` is how
+    texture coordinates outside 0..1 repeat: "repeat", "mirror" or "clamp".
     """
 
     name: str = ""
     color: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)
     image: int | None = None
     double_sided: bool = True
+    has_color: bool = True
+    wrap: str = "repeat"
 
 
 @dataclass
@@ -80,7 +85,8 @@ class Mesh:
     Appearance (optional): ``materials`` (m,) int32 per triangle, an index into
     :attr:`SourceData.materials` or -1 for "no appearance, style by type and surface";
     ``uvs`` (n, 2) float32 texture coordinates per vertex (rows of untextured vertices are
-    ignored). Both are None when the source has no appearance.
+    ignored), with the origin at the image's bottom-left corner as CityGML, CityJSON and
+    OBJ give them (v up; the glTF writer flips v). Both are None when the source has no appearance.
     """
 
     positions: NDArray[np.float64]
@@ -167,3 +173,6 @@ class SourceData:
     #: Appearances the meshes' ``materials`` indices refer to (empty: none in the source).
     materials: list[Material] = field(default_factory=list)
     images: list[TextureImage] = field(default_factory=list)
+    #: Appearance themes the source has, and those the materials were taken from.
+    themes: list[str] = field(default_factory=list)
+    themes_used: list[str] = field(default_factory=list)

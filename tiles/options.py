@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import InputError
+
 
 @dataclass(frozen=True)
 class ConvertOptions:
@@ -45,3 +47,24 @@ class ConvertOptions:
     ground_at_ellipsoid: bool = False
     #: Parent tiles carry simplified stand-ins of the objects below them (tiles/lod.py).
     lod_parents: bool = True
+    #: Point clouds: leave out points outside the plausible height band (tiles.points).
+    drop_outliers: bool = False
+    #: Meshes (OBJ, glTF, PLY; they need ``crs``): ``origin`` X Y Z added to every vertex
+    #: (else an offset file or ContextCapture metadata.xml beside the mesh gives it), the
+    #: mesh's ``up`` axis ("y" or "z"; default y for glTF, z for OBJ and PLY) and
+    #: ``mesh_scale`` from mesh units to CRS units (0.001 for millimetres).
+    origin: tuple[float, float, float] | None = None
+    up: str | None = None
+    mesh_scale: float = 1.0
+    #: Output (tiles/compress.py, tiles/legacy.py): quantised geometry
+    #: (KHR_mesh_quantization; ``False``: plain float glTF), optionally meshopt-encoded as
+    #: well (``meshopt``, needs the ``meshoptimizer`` package: smaller files, but once
+    #: served gzipped, quantisation alone came out smaller for the demo city), and the
+    #: 3D Tiles version, "1.1" (glb with EXT_mesh_features) or "1.0" (b3dm, batch table).
+    compression: bool = True
+    meshopt: bool = False
+    tiles_version: str = "1.1"
+
+    def __post_init__(self) -> None:
+        if self.tiles_version not in ("1.0", "1.1"):
+            raise InputError(f"the 3D Tiles version must be 1.0 or 1.1, not {self.tiles_version!r}")

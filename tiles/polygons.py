@@ -46,7 +46,8 @@ class Triangulated:
     polygon by polygon, and ``vertex_polygons`` (n,) their polygon (its index in the
     batch); ``triangles`` (m, 3) index them, and ``polygons`` (m,) gives each triangle's
     polygon. Both are in increasing polygon order. ``degenerate`` counts the polygons
-    without area, which have no triangles.
+    without area, which have no triangles. ``source`` (n,) gives each vertex's index in
+    the input points, so per-point values (texture coordinates) follow the triangulation.
     """
 
     positions: NDArray[np.float64]
@@ -54,6 +55,7 @@ class Triangulated:
     triangles: NDArray[np.int64]
     polygons: NDArray[np.int64]
     degenerate: int
+    source: NDArray[np.int64]
 
 
 def triangulate_polygons(
@@ -72,30 +74,58 @@ def triangulate_polygons(
         return _single_rings(points, rsize, ring_polygon)
     point_single = np.repeat(single, rsize)
     parts = [_single_rings(points[point_single], rsize[single], ring_polygon[single])]
+    parts[0].source = np.flatnonzero(point_single)[parts[0].source]
     ring_end = np.cumsum(rsize)
     first_ring = np.cumsum(psize) - psize
     for p in np.flatnonzero(psize > 1).tolist():
         rings = range(int(first_ring[p]), int(first_ring[p] + psize[p]))
-        out = triangulate([points[ring_end[r] - rsize[r] : ring_end[r]] for r in rings])
+        kept = [_clean_index(points, int(ring_end[r] - rsize[r]), int(ring_end[r])) for r in rings]
+        out = triangulate([points[k] for k in kept])
         if out is None:
             none = np.zeros(0, _INT)
-            parts.append(Triangulated(np.zeros((0, 3)), none, np.zeros((0, 3), _INT), none, 1))
+            parts.append(
+                Triangulated(np.zeros((0, 3)), none, np.zeros((0, 3), _INT), none, 1, none)
+            )
         else:
             verts, tris = out
+            # triangulate() keeps the outer ring and the holes of three points or more.
+            src = np.concatenate([kept[0], *(k for k in kept[1:] if k.shape[0] >= 3)])
             on_p = np.full(verts.shape[0], p, _INT)
-            parts.append(Triangulated(verts, on_p, tris, np.full(tris.shape[0], p, _INT), 0))
+            parts.append(Triangulated(verts, on_p, tris, np.full(tris.shape[0], p, _INT), 0, src))
     return _merge(parts)
+
+
+def _clean_index(points: NDArray[np.float64], start: int, end: int) -> NDArray[np.int64]:
+    """The indices of the points :func:`~tiles.triangulate.clean_ring` keeps of a ring."""
+    ring = points[start:end]
+    if ring.shape[0] == 0:
+        return np.zeros(0, _INT)
+    keep = np.ones(ring.shape[0], dtype=bool)
+    keep[1:] = np.any(ring[1:] != ring[:-1], axis=1)
+    idx = np.flatnonzero(keep) + start
+    if idx.shape[0] > 1 and np.all(points[idx[0]] == points[idx[-1]]):
+        idx = idx[:-1]
+    return idx.astype(_INT)
 
 
 def clean_rings(
     points: NDArray[np.float64], sizes: NDArray[np.int64]
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """:func:`~tiles.triangulate.clean_ring` for every ring: the points and new sizes."""
+    points, sizes, _ = _clean_rings(points, sizes)
+    return points, sizes
+
+
+def _clean_rings(
+    points: NDArray[np.float64], sizes: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    """:func:`clean_rings`, with the index of every kept point in ``points``."""
     n = sizes.shape[0]
     ring = np.repeat(np.arange(n, dtype=_INT), sizes)
     keep = np.ones(points.shape[0], dtype=bool)
     keep[1:] = (points[1:] != points[:-1]).any(axis=1)
     keep[(np.cumsum(sizes) - sizes)[sizes > 0]] = True  # every ring's first point
+    source = np.flatnonzero(keep)
     points, ring = points[keep], ring[keep]
     sizes = np.bincount(ring, minlength=n).astype(_INT)
     end = np.cumsum(sizes)
@@ -103,14 +133,14 @@ def clean_rings(
     closed[closed] = (points[(end - sizes)[closed]] == points[end[closed] - 1]).all(axis=1)
     keep = np.ones(points.shape[0], dtype=bool)
     keep[end[closed] - 1] = False
-    return points[keep], sizes - closed
+    return points[keep], sizes - closed, source[keep]
 
 
 def _single_rings(
     points: NDArray[np.float64], sizes: NDArray[np.int64], polygon: NDArray[np.int64]
 ) -> Triangulated:
     """Polygons without holes: fans for the convex ones, earcut for the others."""
-    points, sizes = clean_rings(points, sizes)
+    points, sizes, source = _clean_rings(points, sizes)
     n = sizes.shape[0]
     ring = np.repeat(np.arange(n, dtype=_INT), sizes)
     end = np.cumsum(sizes)
@@ -138,7 +168,12 @@ def _single_rings(
     keep = has[ring]  # only the points of polygons with triangles
     new_index = np.cumsum(keep) - 1
     return Triangulated(
-        points[keep], polygon[ring[keep]], new_index[tris], polygon[tri_ring], int(n - has.sum())
+        points[keep],
+        polygon[ring[keep]],
+        new_index[tris],
+        polygon[tri_ring],
+        int(n - has.sum()),
+        source[keep],
     )
 
 
@@ -254,6 +289,7 @@ def _merge(parts: list[Triangulated]) -> Triangulated:
         new_index[tris[order]],
         polygons[order],
         sum(p.degenerate for p in parts),
+        np.concatenate([p.source for p in parts])[vertex_order],
     )
 
 
@@ -271,6 +307,10 @@ class PolygonBatch:
         self.surfaces: list[int] = []  # per polygon
         self.mesh_of: list[int] = []  # per polygon
         self.point_count = 0
+        #: Appearance, only when some polygon has one: per polygon a material index
+        #: (-1: none), per point texture coordinates (zeros where untextured).
+        self.materials: list[int] | None = None
+        self.uvs: list[NDArray[np.float32]] | None = None
 
     def add(
         self,
@@ -279,9 +319,20 @@ class PolygonBatch:
         ring_sizes: list[int],
         polygon_sizes: list[int],
         surfaces: list[int],
+        materials: list[int] | None = None,
+        uvs: NDArray[np.float32] | None = None,
     ) -> None:
         """Add polygons as :func:`triangulate_polygons` takes them, with each polygon's
-        semantic surface class (see :data:`~tiles.model.SURFACE_TYPES`)."""
+        semantic surface class (see :data:`~tiles.model.SURFACE_TYPES`) and, optionally,
+        each polygon's material and each point's texture coordinates (n, 2)."""
+        if (materials is not None or uvs is not None) and self.materials is None:
+            self.materials = [-1] * len(self.surfaces)
+            self.uvs = [np.zeros((self.point_count, 2), dtype=np.float32)]
+        if self.materials is not None and self.uvs is not None:
+            self.materials += materials if materials is not None else [-1] * len(polygon_sizes)
+            self.uvs.append(
+                uvs if uvs is not None else np.zeros((points.shape[0], 2), dtype=np.float32)
+            )
         self.points.append(points)
         self.point_count += points.shape[0]
         self.ring_sizes += ring_sizes
@@ -301,8 +352,15 @@ class PolygonBatch:
         vertex_start = vertex_end - np.bincount(vertex_mesh, minlength=count)
         local = t.triangles - vertex_start[tri_mesh][:, None]
         surfaces = np.asarray(self.surfaces, dtype=np.int16)[t.polygons]
+        materials = uvs = None
+        if self.materials is not None and self.uvs is not None:
+            materials = np.asarray(self.materials, dtype=np.int32)[t.polygons]
+            uvs = np.concatenate(self.uvs)[t.source]
         meshes = []
         for m, (v0, v1) in enumerate(zip(vertex_start.tolist(), vertex_end.tolist(), strict=True)):
             t0, t1 = tri_end[m - 1] if m else 0, tri_end[m]
-            meshes.append(Mesh(t.positions[v0:v1], local[t0:t1], surfaces[t0:t1]))
+            mesh = Mesh(t.positions[v0:v1], local[t0:t1], surfaces[t0:t1])
+            if materials is not None and uvs is not None and (materials[t0:t1] >= 0).any():
+                mesh.materials, mesh.uvs = materials[t0:t1], uvs[v0:v1]
+            meshes.append(mesh)
         return meshes, t.degenerate

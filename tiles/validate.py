@@ -11,7 +11,9 @@ volume spatial coherence", "Implicit tiling" and "Extensions". The checks and th
 * ``refine_missing_in_root``, ``refine_invalid``, ``transform_invalid`` (16 numbers, affine)
 * ``bounding_volume_missing``, ``bounding_volume_invalid`` (twin writes exactly one of
   box, region, sphere; the spec would allow several), ``child_not_inside_parent``,
-  ``content_not_inside_tile`` (see :mod:`tiles.validate_bounds`)
+  ``content_not_inside_tile`` (see :mod:`tiles.validate_bounds`; for ``pnts`` content
+  every point is checked), ``pnts_invalid`` (see :mod:`tiles.validate_pnts`),
+  ``b3dm_invalid`` (header, lengths, 8-byte alignment: :func:`tiles.legacy.b3dm_problems`)
 * ``children_empty``, ``content_and_contents``, ``contents_empty``, ``content_uri_missing``,
   ``content_missing``, ``content_uri_unsupported`` (absolute URLs: twin tilesets are
   self-contained), ``content_uri_unsafe`` (escapes the tileset's directory),
@@ -37,8 +39,18 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 
 from .errors import InvalidTileset
-from .validate_bounds import Array, Volume, overshoot, tolerance, volume, volume_problems
+from .legacy import b3dm_problems
+from .validate_bounds import (
+    Array,
+    Volume,
+    overshoot,
+    points_overshoot,
+    tolerance,
+    volume,
+    volume_problems,
+)
 from .validate_json import extensions_found, non_finite, read_json
+from .validate_pnts import pnts_problems
 
 VERSIONS = ("1.0", "1.1")
 REFINES = ("ADD", "REPLACE")
@@ -364,6 +376,11 @@ class _Checker:
         if not _is_file(target):
             self.add("content_missing", f"{_short(uri)} does not exist", frame.path + ".uri")
             return
+        if target.suffix.lower() == ".pnts":
+            self._pnts(target, frame)
+        if target.suffix.lower() == ".b3dm":
+            for problem in b3dm_problems(target.read_bytes()):
+                self.add("b3dm_invalid", f"{target.name}: {problem}", frame.path + ".uri")
         if target.suffix.lower() == ".json":
             tile = frame.tile
             if isinstance(tile, dict) and tile.get("children"):
@@ -374,6 +391,23 @@ class _Checker:
                 )
             external_prefix = target.relative_to(self.top).as_posix() + "#"
             self.check_file(target, external_prefix, frame)
+
+    def _pnts(self, target: Path, frame: _Frame) -> None:
+        """A point cloud tile must decode, and its points lie inside its tile's volume."""
+        tile, problems = pnts_problems(target)
+        for problem in problems:
+            self.add("pnts_invalid", f"{target.name}: {problem}", frame.path + ".uri")
+        if tile is None or frame.world is None or frame.parent_volume is None:
+            return
+        if tile.positions.shape[0]:
+            world = tile.positions @ frame.world[:3, :3].T + frame.world[:3, 3]
+            over = points_overshoot(frame.parent_volume, world)
+            if over > tolerance(frame.parent_volume):
+                self.add(
+                    "content_not_inside_tile",
+                    f"points of {target.name} reach {over:.3f} m outside the tile's volume",
+                    frame.path,
+                )
 
     def _resolve(self, uri: str, base: Path, path: str) -> Path | None:
         """The file a relative URI names, or ``None`` (a data URI, or a reported problem)."""

@@ -151,6 +151,13 @@ def overshoot(outer: Volume, inner: Volume) -> float:
             return float(np.linalg.norm(inner.center - outer.center)) + inner.radius - outer.radius
         return _sphere_in_box(outer, inner)
     points = _box_corners(inner) if inner.kind == "box" else _surface_points(inner)
+    return points_overshoot(outer, points)
+
+
+def points_overshoot(outer: Volume, points: Array) -> float:
+    """How many metres the world-frame ``points`` (n, 3) reach outside ``outer``."""
+    if outer.kind == "region":
+        return _points_in_region(outer.region, points)
     if outer.kind == "sphere":
         distances = np.linalg.norm(points - outer.center, axis=1)
         return float(np.max(distances)) - outer.radius

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import EmptyInput, UnsupportedFormat
-from . import citygml, cityjson, footprints
+from . import citygml, cityjson, footprints, mesh, points
 
 if TYPE_CHECKING:
     from ..model import SourceData
@@ -34,7 +34,8 @@ class Reader(Protocol):
 
 
 #: Tried in this order: CityJSON claims JSON before the footprint reader sees it.
-READERS: list[Reader] = [cityjson, citygml, footprints]
+#: Point clouds first: a PLY without faces is theirs before a mesh reader sees it.
+READERS: list[Reader] = [points, cityjson, citygml, mesh, footprints]
 
 
 def sniff(path: Path) -> Reader:

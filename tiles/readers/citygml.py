@@ -37,6 +37,7 @@ from ..errors import EmptyInput, InputError, TilesError, UnsafeXML
 from ..model import SURFACE_TYPES, Feature, Mesh, Skipped, SourceData, surface_index
 from ..options import ConvertOptions
 from ..polygons import PolygonBatch
+from .citygml_appearance import CityGMLAppearance, scan
 from .citygml_attributes import attributes, namespace
 from .citygml_geometry import XLINK_HREF, GeometryReader, Polygon, References, gml_id, local
 
@@ -155,10 +156,12 @@ class _Reader:
         self.batch = PolygonBatch()
         self.pending: list[_Object] = []
         self.version = ""
+        self.appearance: CityGMLAppearance | None = None
 
     # -- the stream -----------------------------------------------------------------
     def run(self) -> SourceData:
         self._check_prolog()
+        self.appearance = self.geom.appearance = scan(self.path, self.options.appearance_theme)
         self.refs.wanted = self._references()
         tags = ["{*}cityObjectMember", "{*}featureMember", "{*}featureMembers", "{*}Envelope"]
         context = etree.iterparse(
@@ -349,6 +352,8 @@ class _Reader:
         ring_sizes: list[int] = []
         polygon_sizes: list[int] = []
         surfaces: list[int] = []
+        materials: list[int] = []
+        uvs: list[Any] = []
         for _, sem, polygons in chosen:
             for pid, rings in polygons:
                 if pid is not None:
@@ -359,13 +364,20 @@ class _Reader:
                 ring_sizes.extend(r.shape[0] for r in rings)
                 polygon_sizes.append(len(rings))
                 surfaces.append(sem)
+                if self.appearance is not None:
+                    material, ring_uvs = self.appearance.lookup(pid, rings)
+                    materials.append(material)
+                    uvs.extend(ring_uvs or [np.zeros((r.shape[0], 2), np.float32) for r in rings])
         obj.geometry = []  # the polygons are in the batch now
+        textured = any(m >= 0 for m in materials)
         self.batch.add(
             len(self.pending),
             np.concatenate([np.zeros((0, 3)), *points]),
             ring_sizes,
             polygon_sizes,
             surfaces,
+            materials if textured else None,
+            np.concatenate([np.zeros((0, 2), np.float32), *uvs]) if textured else None,
         )
         self.pending.append(obj)
 
@@ -434,6 +446,9 @@ class _Reader:
                 f"no city object with surface geometry ({self.object_count} objects read)",
                 source=self.name,
             )
+        app = self.appearance
+        if app is not None:
+            self.warnings.extend(app.warnings())
         return SourceData(
             features=self.features,
             crs_text=crs_text,
@@ -443,6 +458,10 @@ class _Reader:
             object_count=self.object_count,
             lods=dict(self.lods),
             axis_order=_axis_order(crs_text),
+            materials=app.materials if app else [],
+            images=app.images if app else [],
+            themes=app.themes if app else [],
+            themes_used=app.used() if app else [],
         )
 
 

@@ -108,6 +108,8 @@ class GeometryReader:
         self.non_mesh = 0
         self.srs_names: Counter[str] = Counter()
         self._depth = 0
+        #: Told the ring ids of polygons that appearances target (see citygml_appearance).
+        self.appearance: Any = None
 
     def polygons(self, elem: Any, oid: str, dim: int = 3) -> list[Polygon]:
         out: list[Polygon] = []
@@ -130,6 +132,10 @@ class GeometryReader:
             return
         if name in _POLYGONS:
             rings = self._rings(elem, oid, dim)
+            if rings and self.appearance is not None:
+                pid = gml_id(elem)
+                if pid in self.appearance.targets:
+                    self.appearance.saw_polygon(pid, ring_ids(elem), rings)
             if rings:
                 if reverse:
                     rings = [r[::-1] for r in rings]
@@ -284,6 +290,20 @@ class GeometryReader:
                         object_id=oid,
                     )
         return placed
+
+
+def ring_ids(elem: Any) -> list[str | None]:
+    """The gml:ids of a polygon's rings, outer first, as the geometry reader orders them."""
+    outer: list[str | None] = []
+    inner: list[str | None] = []
+    for child in elem:
+        which = local(child.tag)
+        if which not in ("exterior", "interior", "outerBoundaryIs", "innerBoundaryIs"):
+            continue
+        for ring in child:
+            if local(ring.tag) in ("LinearRing", "Ring"):
+                (outer if which in ("exterior", "outerBoundaryIs") else inner).append(gml_id(ring))
+    return [*outer[:1], *inner]
 
 
 def _dimension(text: str, name: str, oid: str) -> int:

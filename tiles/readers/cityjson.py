@@ -33,6 +33,7 @@ from ..errors import (
 from ..model import Feature, Mesh, Skipped, SourceData, surface_index
 from ..options import ConvertOptions
 from ..polygons import PolygonBatch
+from .cityjson_appearance import Appearances
 
 VERSIONS = ("1.0", "1.1", "2.0")
 _SURFACE_TYPES = ("MultiSurface", "CompositeSurface", "Solid", "MultiSolid", "CompositeSolid")
@@ -91,12 +92,14 @@ def read(path: Path, options: ConvertOptions) -> SourceData:
                 source=name,
                 object_id=doc.get("id"),
             )
-        return _read_document(doc, name, options)
-    return _read_sequence(raw, name, options)
+        return _read_document(doc, name, options, path.parent)
+    return _read_sequence(raw, name, options, path.parent)
 
 
-def _read_document(doc: dict[str, Any], name: str, options: ConvertOptions) -> SourceData:
-    reader = _Reader(name, doc, options)
+def _read_document(
+    doc: dict[str, Any], name: str, options: ConvertOptions, base_dir: Path
+) -> SourceData:
+    reader = _Reader(name, doc, options, base_dir)
     cos = doc.get("CityObjects")
     if not isinstance(cos, dict):
         raise InputError("'CityObjects' is missing or not an object", source=name)
@@ -105,7 +108,7 @@ def _read_document(doc: dict[str, Any], name: str, options: ConvertOptions) -> S
     return reader.finish()
 
 
-def _read_sequence(raw: bytes, name: str, options: ConvertOptions) -> SourceData:
+def _read_sequence(raw: bytes, name: str, options: ConvertOptions, base_dir: Path) -> SourceData:
     lines = [(i + 1, ln) for i, ln in enumerate(raw.splitlines()) if ln.strip()]
     if not lines:
         raise EmptyInput("the file is empty", source=name)
@@ -119,7 +122,7 @@ def _read_sequence(raw: bytes, name: str, options: ConvertOptions) -> SourceData
             'object with "type": "CityJSON"',
             source=name,
         )
-    reader = _Reader(name, header, options)
+    reader = _Reader(name, header, options, base_dir)
     for lineno, line in lines[1:]:
         try:
             feature = orjson.loads(line)
@@ -132,7 +135,9 @@ def _read_sequence(raw: bytes, name: str, options: ConvertOptions) -> SourceData
 class _Reader:
     """State shared by the document and the sequence forms."""
 
-    def __init__(self, name: str, header: dict[str, Any], options: ConvertOptions) -> None:
+    def __init__(
+        self, name: str, header: dict[str, Any], options: ConvertOptions, base_dir: Path
+    ) -> None:
         self.name = name
         self.options = options
         if header.get("type") not in ("CityJSON", None) or (
@@ -161,15 +166,22 @@ class _Reader:
         self.degenerate = 0
         self.non_mesh = 0
         self.represented_by_parts = 0
-        app = header.get("appearance") or {}
-        self.n_materials = len(app.get("materials") or [])
-        self.n_textures = len(app.get("textures") or [])
-        self.n_tex_vertices = len(app.get("vertices-texture") or [])
+        self.header_appearance = header.get("appearance")
+        self.appearance = Appearances(base_dir, options.appearance_theme)
+        self._use_appearance(self.header_appearance)
         templates = header.get("geometry-templates") or {}
         self.templates: list[dict[str, Any]] = list(templates.get("templates") or [])
         self.template_vertices = self._array(
             templates.get("vertices-templates") or [], "geometry-templates.vertices-templates"
         )
+
+    def _use_appearance(self, appearance: Any) -> None:
+        """Index materials and textures in ``appearance`` (the header's or a feature's)."""
+        app = appearance if isinstance(appearance, dict) else {}
+        self.n_materials = len(app.get("materials") or [])
+        self.n_textures = len(app.get("textures") or [])
+        self.n_tex_vertices = len(app.get("vertices-texture") or [])
+        self.appearance.use(app)
 
     # -- header ---------------------------------------------------------------------
     def _transform(self, tr: Any, version: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -234,7 +246,12 @@ class _Reader:
             )
         _check_feature_root(feature, where, self.name)
         verts = self.vertices(feature.get("vertices"), f"{where} vertices")
+        own = feature.get("appearance")  # a CityJSONFeature may carry its own
+        if own is not None:
+            self._use_appearance(own)
         self.add_objects(cos, verts)
+        if own is not None:
+            self._use_appearance(self.header_appearance)
 
     def add_objects(self, cos: dict[str, Any], verts: NDArray[np.float64]) -> None:
         for oid, obj in cos.items():
@@ -364,7 +381,10 @@ class _Reader:
         polygons = list(_surfaces(oid, g, self.name))
         points, ring_sizes, polygon_sizes = _gather(verts, polygons, oid, self.name)
         surfaces = [lookup[s] if s is not None and 0 <= s < len(lookup) else 0 for _, s in polygons]
-        batch.add(mesh, points, ring_sizes, polygon_sizes, surfaces)
+        materials = uvs = None
+        if self.appearance.present and ("texture" in g or "material" in g):
+            materials, uvs = self.appearance.geometry(g, ring_sizes, polygon_sizes)
+        batch.add(mesh, points, ring_sizes, polygon_sizes, surfaces, materials, uvs)
 
     def _instance(self, oid: str, g: dict[str, Any], verts: NDArray[np.float64]) -> Mesh:
         t = g.get("template")
@@ -465,6 +485,7 @@ class _Reader:
                 f"no city object with surface geometry ({self.object_count} objects read)",
                 source=self.name,
             )
+        self.warnings.extend(self.appearance.warnings())
         return SourceData(
             features=self.features,
             crs_text=self.crs_text,
@@ -473,6 +494,10 @@ class _Reader:
             skipped=self.skipped,
             object_count=self.object_count,
             lods=dict(self.lods),
+            materials=self.appearance.materials,
+            images=self.appearance.images,
+            themes=self.appearance.themes,
+            themes_used=self.appearance.used(),
         )
 
 
