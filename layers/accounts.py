@@ -6,6 +6,7 @@ login flows live in :mod:`twin.auth`.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String
@@ -14,6 +15,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .db import Base, UTCDateTime, utcnow
 
 ROLES = ("editor", "gis")
+
+
+def token_hash(token: str) -> str:
+    """The lookup hash of a high-entropy random secret (session id, API token, ingest key).
+
+    The secrets come from :func:`secrets.token_urlsafe`, so a plain sha256 is enough: no
+    salt or slow hash is needed against guessing, and an indexed lookup by the hash never
+    compares the secret itself.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class User(Base):

@@ -7,7 +7,6 @@ CSRF token in ``X-CSRF-Token`` and, when the browser sends them, a same-origin
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from layers.accounts import ApiToken, AuthSession, User
+from layers.accounts import token_hash as token_hash  # re-exported for twin.auth.service
 from layers.catalogue.rules import ANONYMOUS, Principal
 
 from ..errors import CSRFFailed, Forbidden, NotAuthenticated
@@ -25,10 +25,6 @@ from ..errors import CSRFFailed, Forbidden, NotAuthenticated
 SESSION_COOKIE = "twin_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def get_db_session(request: Request) -> Iterator[Session]:

@@ -6,7 +6,8 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import layers.accounts
-import layers.catalogue.models  # noqa: F401
+import layers.catalogue.models
+import layers.sensors.models  # noqa: F401
 import twin.jobs.models  # noqa: F401
 from layers.db import Base
 
