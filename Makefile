@@ -16,7 +16,10 @@ setup: $(VENV)/.installed node_modules/.installed
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	# The lock is complete (a pip freeze): --no-deps installs exactly it. py3dtiles 12.1.1
+	# declares numpy<2.4 and numba<0.64, but runs on the locked numpy 2.4 / numba 0.64
+	# (the point-cloud tests prove it); the resolver would refuse the combination.
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
@@ -31,7 +34,7 @@ run: setup
 	$(BIN)/twin --data-dir $(DATA_DIR) import data/demo/delft.city.json --layer demo \
 		--title "Delft (demo city)" --if-changed
 	$(BIN)/twin --data-dir $(DATA_DIR) demo
-	$(BIN)/twin --data-dir $(DATA_DIR) serve --host $(HOST) --port $(PORT)
+	TWIN_REPLAY=true $(BIN)/twin --data-dir $(DATA_DIR) serve --host $(HOST) --port $(PORT)
 
 # pytest exits 5 when it collects no tests: treat that as a failure, never a pass.
 test: system-deps setup

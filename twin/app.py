@@ -22,6 +22,15 @@ from layers.catalogue.errors import (
 )
 from layers.catalogue.images import ImageTooLarge, UnsupportedImage
 from layers.catalogue.io import ImportTooLarge, UnsupportedFormat
+from layers.sensors.errors import (
+    DatastreamNotFound,
+    IngestKeyInvalid,
+    InvalidSensorData,
+    SensorConflict,
+    SensorError,
+    SensorForbidden,
+    SourceNotFound,
+)
 from tiles.errors import TilesError
 
 from . import __version__
@@ -39,7 +48,7 @@ from .errors import (
     TileNotFound,
     TwinError,
 )
-from .routes import api, auth, imports, ogc, projects, tiles
+from .routes import api, auth, imports, layer_admin, ogc, projects, sensors, tiles
 from .routes.projects import PreconditionRequired
 from .settings import Settings
 from .store import InvalidLayerName, Store
@@ -85,6 +94,13 @@ STATUS_CODES: dict[type[Exception], int] = {
     VersionConflict: 409,
     InvalidProject: 422,
     CatalogueError: 400,
+    DatastreamNotFound: 404,
+    SourceNotFound: 404,
+    SensorForbidden: 403,
+    IngestKeyInvalid: 401,
+    SensorConflict: 409,
+    InvalidSensorData: 422,
+    SensorError: 400,
 }
 
 STATIC = Path(__file__).with_name("static")
@@ -137,11 +153,19 @@ async def _workers_lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         supervisor = Supervisor(settings)
         supervisor.start()
+    sensor_sources = None  # `twin sensors run` beside the app when a source is configured
+    if settings.start_workers and settings.sensors_in_serve and settings.sensor_sources_configured:
+        from .sensors_runner import SensorsProcess
+
+        sensor_sources = SensorsProcess(settings)
+        sensor_sources.start()
     try:
         yield
     finally:
         if supervisor is not None:
             supervisor.stop()
+        if sensor_sources is not None:
+            sensor_sources.stop()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -169,9 +193,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tiles.router)
     app.include_router(auth.router)
     app.include_router(imports.router)
+    app.include_router(layer_admin.router)
     # Before projects: /api/projects/export.* must win over /api/projects/{id}.
     app.include_router(ogc.router)
     app.include_router(projects.router)
+    app.include_router(sensors.router)
 
     viewer_dir: Path = settings.viewer_dir
     index = viewer_dir / "index.html"
@@ -195,4 +221,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount("/swagger-ui", StaticFiles(directory=settings.swagger_dir), name="swagger-ui")
     if settings.cesium_dir.is_dir():
         app.mount("/cesium", StaticFiles(directory=settings.cesium_dir), name="cesium")
+    if settings.uplot_dir.is_dir():
+        app.mount("/uplot", StaticFiles(directory=settings.uplot_dir), name="uplot")
     return app

@@ -16,15 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from layers.catalogue.errors import CatalogueError
+from layers.sensors.errors import SensorError
 from tiles import ConvertOptions, Report, TilesError, convert, georef
 
-from . import __version__, cli_accounts, cli_catalogue
+from . import __version__, cli_accounts, cli_catalogue, cli_sensors
 from .errors import TwinError
 from .settings import Settings
 from .store import Store
 
 #: Modules adding subcommands: each has COMMANDS, register(subparsers), run(args, settings).
-_COMMAND_MODULES = (cli_accounts, cli_catalogue)
+_COMMAND_MODULES = (cli_accounts, cli_catalogue, cli_sensors)
 
 EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT = 1, 2, 3
 
@@ -62,6 +63,58 @@ def _parser() -> argparse.ArgumentParser:
             action="store_true",
             help="move the model so its lowest point is at ellipsoidal height 0 "
             "(for viewers without terrain)",
+        )
+        sp.add_argument(
+            "--no-compression",
+            dest="compression",
+            action="store_false",
+            help="write plain float glTF (default: quantised geometry)",
+        )
+        sp.add_argument(
+            "--meshopt",
+            action="store_true",
+            help="also meshopt-encode the geometry (EXT_meshopt_compression; needs the "
+            "meshoptimizer package)",
+        )
+        sp.add_argument(
+            "--tiles-version",
+            choices=["1.1", "1.0"],
+            default="1.1",
+            help="3D Tiles version: 1.1 (glb, default) or 1.0 (b3dm with a batch table) "
+            "for clients that need 1.0",
+        )
+        sp.add_argument(
+            "--drop-outliers",
+            action="store_true",
+            help="point clouds: leave out points far outside the plausible height band",
+        )
+        ap = sp.add_argument_group("appearances (CityJSON, CityGML textures and materials)")
+        ap.add_argument(
+            "--appearance-theme",
+            metavar="NAME",
+            help="theme of textures and materials (default: the first in the file)",
+        )
+        ap.add_argument(
+            "--max-texture-size",
+            type=int,
+            default=2048,
+            metavar="PX",
+            help="longest side of an embedded image or texture atlas (default: 2048)",
+        )
+        ms = sp.add_argument_group(
+            "meshes (OBJ, glTF/GLB, PLY)", "placed by --crs (required) and an origin"
+        )
+        ms.add_argument(
+            "--origin",
+            nargs=3,
+            type=float,
+            metavar=("X", "Y", "Z"),
+            help="CRS coordinates the mesh's are offsets from (default: <name>.offset.txt "
+            "or a ContextCapture metadata.xml beside the mesh)",
+        )
+        ms.add_argument("--up", choices=["y", "z"], help="up axis (default: y glTF, z OBJ/PLY)")
+        ms.add_argument(
+            "--mesh-scale", type=float, default=1.0, metavar="F", help="mesh units to CRS units"
         )
         fp = sp.add_argument_group(
             "footprints (GeoJSON, GeoPackage, zipped Shapefile)",
@@ -144,14 +197,30 @@ def _options(args: argparse.Namespace) -> ConvertOptions:
         storey_height=args.storey_height,
         default_height=args.default_height,
         ground_at_ellipsoid=args.ground_at_ellipsoid,
+        drop_outliers=args.drop_outliers,
+        origin=tuple(args.origin) if args.origin else None,
+        up=args.up,
+        mesh_scale=args.mesh_scale,
+        appearance_theme=args.appearance_theme,
+        max_texture_size=args.max_texture_size,
+        compression=args.compression,
+        meshopt=args.meshopt,
+        tiles_version=args.tiles_version,
     )
 
 
 def _summary(report: Report, where: str) -> str:
     mb = report.bytes_total / 1e6
+    what = f"{report.feature_count} objects, {report.triangle_count:,} triangles"
+    if report.point_count:
+        what = f"{report.point_count:,} points"
+    if report.appearance:
+        app = report.appearance
+        theme = ", ".join(app["themes_used"]) or "none"
+        what += f", {app['textures_embedded']} of {app['images']} images (theme {theme})"
     return (
-        f"{report.source}: {report.feature_count} objects, {report.triangle_count:,} "
-        f"triangles, {report.tile_count} tiles ({mb:.1f} MB) in {report.seconds:.1f} s "
+        f"{report.source}: {what}, {report.tile_count} tiles ({mb:.1f} MB) "
+        f"in {report.seconds:.1f} s "
         f"[{report.crs}, {report.axis_note}] -> {where}"
     )
 
@@ -194,8 +263,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"no layers in {settings.data_dir}")
         for layer in layers:
             r = layer.report
+            size = f"{r['feature_count']} objects"
+            if r.get("point_count"):
+                size = f"{r['point_count']:,} points"
             print(
-                f"{layer.name}\t{layer.title}\t{r['feature_count']} objects\t{r['crs']}\t"
+                f"{layer.name}\t{layer.title}\t{size}\t{r['crs']}\t"
                 f"{r['source']}\tversion {layer.current}\t{len(layer.ready_versions)} "
                 f"version(s)\t{'public' if layer.public else 'internal'}"
             )
@@ -242,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         if settings.proj_grid_dir is not None:
             georef.use_grid_directory(settings.proj_grid_dir)
         return run(args, settings)
-    except (TilesError, TwinError, CatalogueError) as exc:
+    except (TilesError, TwinError, CatalogueError, SensorError) as exc:
         if args.debug:
             traceback.print_exc()
         line = exc.one_line() if isinstance(exc, TilesError) else f"{exc.message} [{exc.code}]"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +26,10 @@ class Settings(BaseSettings):
     swagger_dir: Path = Field(
         REPO_ROOT / "node_modules" / "swagger-ui-dist",
         description="Swagger UI (from npm) for the /docs page.",
+    )
+    uplot_dir: Path = Field(
+        REPO_ROOT / "node_modules" / "uplot" / "dist",
+        description="uPlot (from npm): the viewer's sensor history chart.",
     )
     base_map_url: str | None = Field(
         None, description="A TMS base map URL; default: Natural Earth II shipped with CesiumJS."
@@ -82,6 +87,55 @@ class Settings(BaseSettings):
     validate_gltf: bool = Field(
         True, description="Run the Khronos glTF validator (Node.js) on every glb before publishing."
     )
+    # --- sensors ---
+    sensor_retention_days: int = Field(
+        0, ge=0, description="Delete observations older than this many days (0: keep forever)."
+    )
+    sse_heartbeat_seconds: float = Field(
+        15.0, gt=0, description="Idle server-sent event streams send a comment line this often."
+    )
+    ingest_max_items: int = Field(
+        5000, ge=1, description="Most observations one POST /api/ingest request may carry."
+    )
+    sse_max_streams: int = Field(
+        1000, ge=1, description="Live sensor streams one app process serves at once (then 429)."
+    )
+    # --- sensor sources (`twin sensors run`; docs/SENSORS-SOURCES.md) ---
+    mqtt_url: str | None = Field(
+        None, description="MQTT broker to subscribe to: mqtt://user:pass@host:1883 or mqtts://."
+    )
+    mqtt_mappings: Path | None = Field(
+        None, description="JSON or TOML file of MQTT topic mappings (LoRaWAN servers, ...)."
+    )
+    sta_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="SensorThings API base URLs to poll (comma-separated), e.g. "
+        "https://example.org/FROST-Server/v1.1",
+    )
+    sta_poll_seconds: float = Field(60.0, gt=0, description="How often to poll each STA server.")
+    sta_organisation: str | None = Field(
+        None,
+        description="Owner (municipality code) of datastreams created on first sight of a "
+        "remote STA datastream; unset: only datastreams created beforehand are pulled.",
+    )
+    replay: bool = Field(False, description="Replay the recorded demo readings as live data.")
+    replay_speed: float = Field(
+        1.0, gt=0, le=3600, description="Replay speed: 60 plays an hour of recording a minute."
+    )
+    sensors_in_serve: bool = Field(
+        True, description="`twin serve` runs the configured sensor sources in a child process."
+    )
+
+    @field_validator("sta_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [u for u in value.replace(",", " ").split() if u]
+        return value
+
+    @property
+    def sensor_sources_configured(self) -> bool:
+        return bool(self.mqtt_url or self.sta_urls or self.replay)
 
     @property
     def layers_dir(self) -> Path:

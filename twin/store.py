@@ -16,6 +16,7 @@ the database once, at start (:meth:`Store.migrate_legacy`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -105,7 +106,19 @@ def can_manage(layer: Layer | LayerRow, principal: Principal) -> bool:
 
 
 def options_json(options: ConvertOptions) -> dict[str, Any]:
-    return {k: getattr(options, k) for k in ("crs", "lod", "axis_order")}
+    """The options a version was made with, for its record and ``--if-changed``.
+
+    ``crs``, ``lod`` and ``axis_order`` always; every other option only when it differs
+    from its default, so versions made before an option existed stay comparable.
+    """
+    always = ("crs", "lod", "axis_order")
+    out: dict[str, Any] = {k: getattr(options, k) for k in always}
+    for f in dataclasses.fields(ConvertOptions):
+        value = getattr(options, f.name)
+        if f.name in always or f.name == "title" or value == f.default:
+            continue
+        out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out
 
 
 def new_version_id() -> str:

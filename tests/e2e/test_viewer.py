@@ -21,7 +21,9 @@ LOCAL_SCHEMES = {"data", "blob", "about"}
 
 
 def _layer_checkbox(vp: ViewerPage) -> Locator:
-    return vp.page.get_by_role("checkbox", name=re.compile("Delft"))
+    return vp.page.locator('#layer-list li[data-layer="demo"]').get_by_role(
+        "checkbox", name=re.compile("Delft")
+    )
 
 
 def test_click_building_opens_panel_with_its_attributes(desktop: ViewerPage) -> None:

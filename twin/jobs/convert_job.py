@@ -48,9 +48,8 @@ def _check(version_dir: Path, validate_gltf: bool) -> tuple[str, str] | None:
     if validate_gltf:
         from tiles.gltf_validator import validate_glbs
 
-        bad = {
-            p: r for p, r in validate_glbs(sorted(version_dir.rglob("*.glb"))).items() if not r.ok
-        }
+        files = sorted([*version_dir.rglob("*.glb"), *version_dir.rglob("*.b3dm")])
+        bad = {p: r for p, r in validate_glbs(files).items() if not r.ok}
         if bad:
             first = next(iter(bad))
             codes = sorted(bad[first].codes)[:5]

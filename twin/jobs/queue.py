@@ -112,6 +112,8 @@ def enqueue_file(
     limits: Limits | None = None,
 ) -> str:
     """Copy a local file (or zip) into staging, check it, and queue a job for it."""
+    from tiles.readers.companions import companions
+
     from ..store import options_json
 
     job_id = new_job_id()
@@ -120,6 +122,9 @@ def enqueue_file(
     try:
         upload = folder / safe_filename(source.name)
         shutil.copyfile(source, upload)
+        for extra, rel in companions(source, upload.stem):  # textures, a mesh's MTL, offset
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(extra, folder / rel)
         chosen = prepare(upload, folder, limits or default_limits())
         return enqueue(
             store,
@@ -282,6 +287,26 @@ def publish_job(store: Store, job_id: str) -> str:
         store.publish(job.layer, job.version_id, session)
         job.state = PUBLISHED
         return job.version_id
+
+
+def cancel(store: Store, job_id: str) -> bool:
+    """Cancel a queued job (failed, code ``cancelled``); False if it is no longer queued.
+    The same compare-and-set as claiming, so a job is either cancelled or run, never both."""
+    with store.db.sessions.begin() as session:
+        result = session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.state == QUEUED)
+            .values(
+                state=FAILED,
+                error_code="cancelled",
+                error_message="cancelled before it started; nothing was published",
+                finished_at=now(),
+            )
+        )
+        cancelled = bool(result.rowcount)  # type: ignore[attr-defined]
+    if cancelled:
+        discard_outputs(store, job_id)
+    return cancelled
 
 
 # -- recovery and cleanup --------------------------------------------------------------

@@ -149,6 +149,8 @@ def viewer_config(
             "import": "/api/imports/{id}",
             "import_events": "/api/imports/{id}/events",
             "versions": "/api/layers/{layer}/versions",
+            "manage_layers": "/api/manage/layers",
+            "layer": "/api/layers/{layer}",
         },
         catalogue=CatalogueConfig(stale_months=settings.stale_months),
     )

@@ -17,6 +17,7 @@ an internal layer's jobs and versions do not exist (404) and a public one's are 
 from __future__ import annotations
 
 import asyncio
+import math
 import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -46,6 +47,7 @@ from ..jobs.models import TERMINAL, ImportJob
 from ..jobs.uploads import Limits, copy_capped, prepare, safe_filename
 from ..settings import Settings
 from ..store import Layer, Store, check_name
+from . import sse
 from .deps import SettingsDep, StoreDep
 from .limits import capped_request
 
@@ -159,6 +161,31 @@ def _field(form: Any, name: str) -> str | None:
     return text or None
 
 
+def _mesh_options(form: Any) -> dict[str, Any]:
+    """Meshes: ``origin`` ("X Y Z" or "X,Y,Z"), ``up`` ("y"/"z"), ``mesh_scale``."""
+    out: dict[str, Any] = {}
+    origin, up, scale = _field(form, "origin"), _field(form, "up"), _field(form, "mesh_scale")
+    try:
+        if origin is not None:
+            xyz = [float(v) for v in origin.replace(",", " ").split()]
+            if len(xyz) != 3 or not all(math.isfinite(v) for v in xyz):
+                raise ValueError
+            out["origin"] = xyz
+        if scale is not None:
+            out["mesh_scale"] = float(scale)
+            if not (math.isfinite(out["mesh_scale"]) and out["mesh_scale"] > 0):
+                raise ValueError
+    except ValueError:
+        raise InvalidRequest(
+            "origin must be three numbers 'X Y Z'; mesh_scale a positive number"
+        ) from None
+    if up is not None:
+        if up not in ("y", "z"):
+            raise InvalidRequest("up must be 'y' or 'z'")
+        out["up"] = up
+    return out
+
+
 def _flag(form: Any, name: str, default: bool) -> bool:
     value = _field(form, name)
     if value is None:
@@ -194,7 +221,10 @@ async def create_import(
     principal: PrincipalDep,
 ) -> JobInfo:
     """Multipart fields: ``file`` (required), ``title``, ``public`` and ``owner`` (a new
-    layer's), ``crs``, ``lod``, ``axis_order``, ``auto_publish`` (default false)."""
+    layer's), ``crs``, ``lod``, ``axis_order``, ``auto_publish`` (default false); for
+    meshes ``origin`` ("X Y Z"), ``up`` ("y" or "z"), ``mesh_scale``; ``compression``
+    (default true), ``meshopt`` (default false), ``tiles_version`` ("1.1" default, or
+    "1.0"); for point clouds ``drop_outliers`` (default false)."""
     check_name(layer)
     if principal.anonymous:
         raise NotAuthenticated("log in first")
@@ -227,6 +257,18 @@ async def create_import(
         }
         if _flag(form, "ground_at_ellipsoid", False):
             options["ground_at_ellipsoid"] = True
+        if _flag(form, "drop_outliers", False):  # point clouds
+            options["drop_outliers"] = True
+        if not _flag(form, "compression", True):
+            options["compression"] = False
+        if _flag(form, "meshopt", False):
+            options["meshopt"] = True
+        version = _field(form, "tiles_version")
+        if version is not None:
+            if version not in ("1.0", "1.1"):
+                raise InvalidRequest("tiles_version must be '1.0' or '1.1'")
+            options["tiles_version"] = version
+        options.update(_mesh_options(form))
         auto_publish = _flag(form, "auto_publish", False)
         public = _flag(form, "public", True)
         title = _field(form, "title")
@@ -298,30 +340,26 @@ async def import_events(
         number = 0
         quiet = 0.0
         current = job
-        yield "retry: 2000\n\n"
+        yield sse.RETRY
         while True:
             key = (current.state, current.stage, current.percent)
             if key != last:
                 number += 1
                 data = job_info(request, current).model_dump_json()
-                yield f"id: {number}\nevent: job\ndata: {data}\n\n"
+                yield sse.event(data, event_id=number, name="job")
                 last, quiet = key, 0.0
             if current.state in TERMINAL:
                 return
             await asyncio.sleep(EVENT_POLL_SECONDS)
             quiet += EVENT_POLL_SECONDS
             if quiet >= EVENT_KEEPALIVE_SECONDS:
-                yield ": keep-alive\n\n"
+                yield sse.HEARTBEAT
                 quiet = 0.0
             if await request.is_disconnected():
                 return
             current = await run_in_threadpool(_load_job, store, job_id)
 
-    return StreamingResponse(
-        events(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return sse.response(events())
 
 
 @router.get("/api/layers/{layer}/imports", summary="A layer's import jobs, newest first")

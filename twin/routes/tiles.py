@@ -11,16 +11,37 @@ import mimetypes
 from pathlib import Path as FsPath
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import FileResponse, Response
 
-from ..errors import TileNotFound
-from .api import VisibleLayerDep
+from ..auth.deps import PrincipalDep
+from ..errors import Forbidden, LayerNotFound, TileNotFound
+from ..store import Layer
+from .api import visible_layer
 from .deps import StoreDep
 
 router = APIRouter(tags=["tiles"])
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
+
+
+def tile_layer(
+    store: StoreDep,
+    principal: PrincipalDep,
+    layer: Annotated[str, Path(description="The layer's name, e.g. `demo`.")],
+    path: str,
+) -> Layer:
+    """A published layer the caller may see; for a versioned path, also a layer not yet
+    published to those who manage it (previewing a new layer's first version)."""
+    try:
+        return visible_layer(store, principal, layer)
+    except LayerNotFound:
+        if not path.startswith("@") or principal.anonymous:
+            raise
+        try:
+            return store.get_managed(layer, principal)
+        except Forbidden:
+            raise LayerNotFound(f"no layer named {layer!r}") from None
 
 
 @router.get(
@@ -31,7 +52,7 @@ REVALIDATE = "no-cache"
 def tile_file(
     request: Request,
     store: StoreDep,
-    layer: VisibleLayerDep,
+    layer: Annotated[Layer, Depends(tile_layer)],
     path: Annotated[
         str,
         Path(
@@ -40,14 +61,15 @@ def tile_file(
         ),
     ],
 ) -> Response:
-    if layer.current is None:  # visible_layer gives published layers only
-        raise TileNotFound(f"layer {layer.name!r} has no published version")
-    version, cache = layer.current, REVALIDATE
     if path.startswith("@"):
         version, _, path = path[1:].partition("/")
         if version not in {v.id for v in layer.ready_versions}:
             raise TileNotFound(f"layer {layer.name!r} has no version {version!r}")
         cache = IMMUTABLE
+    elif layer.current is None:  # a layer not yet published: only its versions, to managers
+        raise TileNotFound(f"layer {layer.name!r} has no published version")
+    else:
+        version, cache = layer.current, REVALIDATE
     root = store.version_dir(layer.name, version).resolve()
     file = (root / path).resolve()
     if (
@@ -60,7 +82,7 @@ def tile_file(
     stat = file.stat()
     etag = f'"{version}-{stat.st_size:x}-{int(stat.st_mtime_ns):x}"'
     headers = {"ETag": etag, "Cache-Control": cache, "Access-Control-Allow-Origin": "*"}
-    if not layer.public:  # never from a shared cache, never to another site
+    if not layer.public or layer.current is None:  # never from a shared cache or elsewhere
         headers["Cache-Control"] = "private, " + cache.removeprefix("public, ")
         headers["Vary"] = "Cookie, Authorization"
         del headers["Access-Control-Allow-Origin"]

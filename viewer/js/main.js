@@ -5,10 +5,12 @@ import { loadCesium } from "./cesium-loader.js";
 import { parseConfig } from "./config.js";
 import { focusExtent, unionRanges } from "./extent.js";
 import { fetchJson, withTimeout } from "./http.js";
+import { createImports } from "./imports.js";
 import { createInfoPanel } from "./info-panel.js";
 import { createLayerPanel } from "./layer-panel.js";
 import { afterFrames, createViewer, flyToData, loadTileset } from "./map.js";
 import { createNotice } from "./notice.js";
+import { createSensors } from "./sensors-view.js";
 import {
   describeFeature,
   featureUnder,
@@ -32,6 +34,18 @@ const twin = {
   findFeatureScreenPosition: findFeature,
 };
 window.twin = twin;
+// The catalogue sets twin.user on login and logout; the import panel follows it.
+let imports = null;
+let signedIn = null;
+Object.defineProperty(twin, "user", {
+  enumerable: true,
+  get: () => signedIn,
+  set(user) {
+    signedIn = user;
+    imports?.setUser(user);
+    sensors?.setUser(user);
+  },
+});
 
 const notice = createNotice(document);
 const infoPanel = createInfoPanel(document, { onClose: clearSelection });
@@ -40,6 +54,7 @@ const layerPanel = createLayerPanel(document, { onToggle: setLayerVisible, onZoo
 let viewer = null;
 let highlighter = null;
 let catalogue = null;
+let sensors = null;
 let markReady;
 const whenReady = new Promise((resolve) => {
   markReady = resolve;
@@ -67,6 +82,7 @@ function selectFeature(feature) {
   if (!layer) return;
   const { rows, selected } = describeFeature(feature, layer);
   if (catalogue?.cardOpen) catalogue.close();
+  sensors?.close();
   highlighter.select(feature);
   infoPanel.show({
     title: selected.type || "Object",
@@ -157,6 +173,30 @@ async function addLayer(layer) {
   }
 }
 
+/** Bring the scene in step with the published layers (after a publish or roll back). */
+async function refreshLayers() {
+  const fresh = parseConfig(await fetchJson(CONFIG_URL, { timeoutMs: CONFIG_TIMEOUT_MS })).layers;
+  for (const [name, tileset] of tilesets) {
+    const now = fresh.find((l) => l.name === name);
+    if (now && now.tilesetUrl === layerOfTileset.get(tileset).tilesetUrl) {
+      now.visible = tileset.show;
+      continue;
+    }
+    if (twin.selected?.layer === name) clearSelection();
+    if (!now) delete twin.layers[name];
+    highlighter.dropTileset(tileset);
+    tilesets.delete(name);
+    layerOfTileset.delete(tileset);
+    viewer.scene.primitives.remove(tileset);
+  }
+  config.layers = fresh;
+  layerPanel.render(fresh);
+  await Promise.all(
+    fresh.map((l) => (tilesets.has(l.name) ? layerPanel.setState(l.name, "ready") : addLayer(l))),
+  );
+  viewer.scene.requestRender();
+}
+
 // --- input -----------------------------------------------------------------------------
 
 function wireInput() {
@@ -172,10 +212,12 @@ function wireInput() {
     if (!hoverAt || dragging) return;
     const picked = scene.pick(hoverAt);
     const onCatalogue = catalogue?.hover(picked);
-    const feature = onCatalogue === "pin" ? undefined : featureUnder(scene, hoverAt, picked);
+    const onSensor = sensors?.hover(picked);
+    const feature =
+      onCatalogue === "pin" || onSensor ? undefined : featureUnder(scene, hoverAt, picked);
     highlighter.hover(feature);
     twin.hovered = feature ? summary(feature) : null;
-    const cursor = feature || onCatalogue ? "pointer" : "";
+    const cursor = feature || onCatalogue || onSensor ? "pointer" : "";
     scene.canvas.style.cursor = catalogue?.placing ? "crosshair" : cursor;
   };
   handler.setInputAction((m) => {
@@ -197,6 +239,7 @@ function wireInput() {
   handler.setInputAction((click) => {
     const picked = scene.pick(click.position);
     if (catalogue?.click(click.position, picked)) return;
+    if (sensors?.click(picked)) return;
     const feature = featureUnder(scene, click.position, picked);
     if (feature) selectFeature(feature);
     else if (!catalogue?.clickArea(picked)) clearSelection();
@@ -278,8 +321,25 @@ async function start() {
   // For debugging from the console; not enumerable so JSON.stringify(twin) stays small.
   Object.defineProperty(twin, "viewer", { value: viewer, enumerable: false });
   wireInput();
-  catalogue = createCatalogue({ viewer, config, notice, twin, whenReady, onOpen: clearSelection });
+  imports = createImports({ viewer, config, notice, twin, refreshLayers });
+  const onOpen = () => {
+    clearSelection();
+    sensors?.close();
+  };
+  catalogue = createCatalogue({ viewer, config, notice, twin, whenReady, onOpen });
   catalogue.start().catch((err) => console.error("twin: catalogue", err));
+  sensors = createSensors({
+    viewer,
+    notice,
+    twin,
+    whenReady,
+    tilesetOf: (name) => tilesets.get(name),
+    onOpen: () => {
+      clearSelection();
+      if (catalogue?.cardOpen) catalogue.close();
+    },
+  });
+  sensors.start().catch((err) => console.error("twin: sensors", err));
 
   // Fly to where the config says the data is while the tilesets load; layers without an
   // extent are flown to once loaded, from their bounding spheres.
