@@ -30,6 +30,12 @@ from .tileset import tileset_json
 from .tiling import Node, build_tree, feature_cost
 
 REPORT_NAME = "report.json"
+#: Where each format declares its CRS, for the message when it does not.
+_CRS_PLACE = {
+    "CityJSON": " (metadata.referenceSystem)",
+    "CityJSONSeq": " (metadata.referenceSystem)",
+    "CityGML": " (no srsName on its geometry or envelope)",
+}
 _CHUNK = 1_000_000  # vertices per pyproj call
 
 
@@ -101,8 +107,9 @@ def convert(
     data.features.sort(key=lambda f: f.id)
     crs_text, crs_from = (options.crs, "option") if options.crs else (data.crs_text, "file")
     if not crs_text:
+        where = _CRS_PLACE.get(data.format.split(" ")[0], "")
         raise CRSMissing(
-            "the file declares no CRS (metadata.referenceSystem): pass one with --crs EPSG:<code>",
+            f"the file declares no CRS{where}: pass one with --crs EPSG:<code>",
             source=source.name,
         )
     crs = georef.parse_crs(crs_text)
