@@ -189,7 +189,9 @@ def twin_server(twin: TwinServer) -> str:
     return twin.url
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API runs an event loop in the main thread while it is
+# started; stopping it when the browser tests end lets later tests use asyncio.run().
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     executable = _chromium()
     with sync_playwright() as pw:
@@ -262,7 +264,7 @@ class ViewerPage:
         return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def open_viewer(browser: Browser, twin_server: str) -> Iterator[Callable[..., ViewerPage]]:
     """Factory: a fresh browser context and page, recording requests and errors."""
     contexts: list[BrowserContext] = []

@@ -9,16 +9,16 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from e2e.conftest import (  # noqa: F401  (browser is a fixture)
+from playwright.sync_api import Browser
+
+from .conftest import (
     DEMO,
     DESKTOP,
     ViewerPage,
     _free_port,
     _run_twin,
     _wait_healthy,
-    browser,
 )
-from playwright.sync_api import Browser
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def legacy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_b3dm_demo_loads_and_picks_in_cesium(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     legacy_server: str,
 ) -> None:
     context = browser.new_context(viewport=DESKTOP)
