@@ -105,11 +105,21 @@ STATUS_CODES: dict[type[Exception], int] = {
 
 STATIC = Path(__file__).with_name("static")
 
-CSP = (
+CSP_BASE = (
     "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; worker-src 'self' blob:; connect-src 'self' data: blob:; "
-    "font-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
+    "font-src 'self' data:; object-src 'none'; base-uri 'self'"
 )
+CSP = f"{CSP_BASE}; frame-ancestors 'self'"
+
+
+def viewer_csp(frame_ancestors: str) -> str:
+    """The embed viewer's policy: framed by ``TWIN_FRAME_ANCESTORS`` (docs/EMBED.md)."""
+    return f"{CSP_BASE}; frame-ancestors {frame_ancestors}"
+
+
+def is_embed(request: Request) -> bool:
+    return request.query_params.get("embed") in ("1", "true")
 
 
 def add_exception_handlers(app: FastAPI) -> None:
@@ -137,6 +147,9 @@ class SecurityHeaders(BaseHTTPMiddleware):
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # Only the embed viewer page may be framed by other sites (it sets its own CSP).
+        if not (request.url.path == "/" and is_embed(request)):
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         if response.headers.get("content-type", "").startswith("text/html"):
             response.headers.setdefault("Content-Security-Policy", CSP)
         return response
@@ -203,10 +216,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     index = viewer_dir / "index.html"
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
-    def viewer_page() -> FileResponse:
+    def viewer_page(request: Request) -> FileResponse:
         if not index.is_file():
             raise TileNotFound("the viewer is not installed")
-        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        headers = {"Cache-Control": "no-cache"}
+        if is_embed(request):
+            # Anonymous in any frame: the session cookie is SameSite=Lax, so a cross-site
+            # frame's requests carry none; the embed page offers no login (docs/EMBED.md).
+            headers["Content-Security-Policy"] = viewer_csp(settings.frame_ancestors)
+        return FileResponse(index, headers=headers)
 
     if viewer_dir.is_dir():
         app.mount("/viewer", StaticFiles(directory=viewer_dir), name="viewer")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +31,12 @@ class Settings(BaseSettings):
     uplot_dir: Path = Field(
         REPO_ROOT / "node_modules" / "uplot" / "dist",
         description="uPlot (from npm): the viewer's sensor history chart.",
+    )
+    frame_ancestors: str = Field(
+        "*",
+        description="Who may show the embed viewer (/?embed=1) in a frame: a CSP "
+        'frame-ancestors source list, e.g. "https://www.example.se https://*.example.se"; '
+        "'none' forbids it. Every other page and the API stay same-origin only.",
     )
     base_map_url: str | None = Field(
         None, description="A TMS base map URL; default: Natural Earth II shipped with CesiumJS."
@@ -126,6 +133,11 @@ class Settings(BaseSettings):
         True, description="`twin serve` runs the configured sensor sources in a child process."
     )
 
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _check_frame_ancestors(cls, value: str) -> str:
+        return check_frame_ancestors(value)
+
     @field_validator("sta_urls", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> object:
@@ -151,3 +163,24 @@ class Settings(BaseSettings):
     def staging_dir(self) -> Path:
         """Uploads being prepared and converted: on the same filesystem as the layers."""
         return self.data_dir / "staging"
+
+
+_FRAME_SOURCE = re.compile(
+    r"^(\*|'self'|'none'|[a-z][a-z0-9+.-]*:"
+    r"|([a-z][a-z0-9+.-]*://)?(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:(\d{1,5}|\*))?(/[^\s;,'\"]*)?)$",
+    re.IGNORECASE,
+)
+
+
+def check_frame_ancestors(value: str) -> str:
+    """A CSP ``frame-ancestors`` source list, normalised to single spaces; ValueError for
+    anything else (a ``;`` or a newline would inject other directives or headers)."""
+    sources = value.split()
+    if not sources:
+        raise ValueError("frame_ancestors is empty: give 'none' to forbid framing")
+    for source in sources:
+        if not _FRAME_SOURCE.match(source):
+            raise ValueError(f"frame_ancestors: {source!r} is not a CSP source")
+    if "'none'" in sources and len(sources) > 1:
+        raise ValueError("frame_ancestors: 'none' must stand alone")
+    return " ".join(sources)

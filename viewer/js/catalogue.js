@@ -13,6 +13,7 @@ import { anchorOf, flightExtent, heightRange } from "./project-geometry.js";
 import { createProjectCard } from "./project-card.js";
 import { clientPosition } from "./placement.js";
 import { t } from "./strings.js";
+import { hasCamera } from "./url-state.js";
 import { canEdit, isStaff, mergeStale, monthsSince, stewardCodes } from "./user.js";
 
 /**
@@ -256,6 +257,7 @@ export function createCatalogue({ viewer, config, notice, twin, whenReady, onOpe
   }
 
   async function start() {
+    const sharedView = hasCamera(location.hash); // read before url-sync.js rewrites the hash
     panel.loading();
     let lists;
     try {
@@ -276,11 +278,13 @@ export function createCatalogue({ viewer, config, notice, twin, whenReady, onOpe
       await open(linked);
       // Fly once the viewer's own first flight is over, so it does not cancel ours.
       await whenReady;
+      if (sharedView) return; // a shared view: its camera, not a flight
       if (twin.selectedProject?.id === linked && state.open) await fly(state.open);
     }
   }
 
   addEventListener("hashchange", () => {
+    if (history.state?.twin) return; // back or forward: url-sync.js restores the view
     const id = projectFromLocation(location);
     if (id !== null && id !== twin.selectedProject?.id) open(id, { fly: true });
   });
@@ -318,6 +322,7 @@ export function createCatalogue({ viewer, config, notice, twin, whenReady, onOpe
   return {
     start,
     close,
+    openProject: (id) => open(id),
     get placing() {
       return editor.placing;
     },

@@ -11,6 +11,7 @@ import { createLayerPanel } from "./layer-panel.js";
 import { afterFrames, createViewer, flyToData, loadTileset } from "./map.js";
 import { createNotice } from "./notice.js";
 import { createSensors } from "./sensors-view.js";
+import { createUrlSync, setupEmbed } from "./url-sync.js";
 import {
   describeFeature,
   featureUnder,
@@ -50,6 +51,7 @@ Object.defineProperty(twin, "user", {
 const notice = createNotice(document);
 const infoPanel = createInfoPanel(document, { onClose: clearSelection });
 const layerPanel = createLayerPanel(document, { onToggle: setLayerVisible, onZoom: zoomToLayer });
+setupEmbed(document, location);
 
 let viewer = null;
 let highlighter = null;
@@ -340,12 +342,30 @@ async function start() {
     },
   });
   sensors.start().catch((err) => console.error("twin: sensors", err));
+  const urlSync = createUrlSync({
+    viewer,
+    twin,
+    doc: document,
+    tilesetOf: (name) => tilesets.get(name),
+    setLayerVisible: (name, visible) => {
+      layerPanel.setChecked(name, visible);
+      setLayerVisible(name, visible);
+    },
+    selectFeature,
+    clearSelection,
+    catalogue,
+    sensors,
+  });
+  // A shared link's camera replaces the first flight.
+  const linkedCamera = urlSync.startCamera();
 
   // Fly to where the config says the data is while the tilesets load; layers without an
   // extent are flown to once loaded, from their bounding spheres.
   dataExtent = focusExtent(config.layers.map((l) => l.extent));
   dataHeights = unionRanges(config.layers.map((l) => l.heightRange));
-  const flight = dataExtent
+  const flight = linkedCamera
+    ? Promise.resolve()
+    : dataExtent
     ? flyToData(viewer, [], dataExtent, dataHeights, { duration: 2 })
     : null;
   if (config.layers.length) notice.loading("Loading layers…");
@@ -355,6 +375,7 @@ async function start() {
   notice.loading(null);
   twin.ready = true;
   markReady();
+  urlSync.start().catch((err) => console.error("twin: url state", err));
   const failed = config.layers.filter((l) => twin.layers[l.name].error);
   notice.announce(
     failed.length

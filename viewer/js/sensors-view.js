@@ -344,6 +344,17 @@ export function createSensors({
       whenReady.then(() => paintBuildings());
     },
     close,
+    /** The time slider at an ISO time (a shared link): loads the shortest range holding it. */
+    async showTime(iso) {
+      const ms = Date.parse(iso);
+      const ageS = (Date.now() - ms) / 1000;
+      const range = Object.keys(RANGES).find((k) => RANGES[k] >= ageS);
+      if (!Number.isFinite(ms) || ageS < 0 || !range || !byId.size) return false;
+      await loadHistory(range);
+      scrub(ms / 1000);
+      return status.mode === "history";
+    },
+    live: () => goLive(),
     /** Login or logout: what this person may see changed; reload and reconnect. */
     setUser(user) {
       const key = user?.email ?? null;

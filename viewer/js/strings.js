@@ -280,6 +280,13 @@ export const sv = {
   "report.triangles": "Trianglar",
   "report.tiles": "Tiles",
   "report.size": "Storlek",
+
+  "share.copy": "Kopiera länk",
+  "share.copied": "Länken är kopierad",
+  "share.selectToCopy": "Kopiera den markerade länken (Ctrl+C)",
+  "share.field": "Länk till den här vyn",
+  "share.openFull": "Öppna i twin",
+  "share.notFound": "Objektet {id} i länken hittades inte här",
 };
 
 let table = sv;
