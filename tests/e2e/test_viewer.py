@@ -135,7 +135,7 @@ def test_phone_layout_keeps_the_panel_on_screen(open_viewer: Callable[..., Viewe
 
 
 def test_config_failure_shows_an_error(open_viewer: Callable[..., ViewerPage]) -> None:
-    vp = open_viewer(DESKTOP)
+    vp = open_viewer(DESKTOP, locale="en-GB")  # the English texts; test_i18n covers Swedish
 
     def fail(route: Route) -> None:
         route.fulfill(
@@ -159,7 +159,7 @@ def test_config_failure_shows_an_error(open_viewer: Callable[..., ViewerPage]) -
 def test_broken_layer_is_reported_and_the_viewer_still_works(
     open_viewer: Callable[..., ViewerPage],
 ) -> None:
-    vp = open_viewer(DESKTOP)
+    vp = open_viewer(DESKTOP, locale="en-GB")
     vp.page.route("**/tiles/demo/**/tileset.json", lambda route: route.fulfill(status=404))
     vp.open()
     vp.page.wait_for_function("window.twin.ready", timeout=60_000)
