@@ -11,6 +11,7 @@ import {
   formatNumber,
   language,
   languageOf,
+  localName,
   locale,
   setLanguage,
   STORAGE_KEY,
@@ -138,6 +139,8 @@ test("t() and the formatters follow the language", () => {
   assert.equal(formatDay("2026-12-31", { dateStyle: "short" }), "2026-12-31");
   assert.equal(formatDay("soon"), "soon", "not a day: shown as it is");
   assert.equal(formatDay(null), null);
+  assert.equal(localName({ key: "water", name_sv: "Vatten", name_en: "Water" }), "Vatten");
+  assert.equal(localName({ key: "water" }), "water");
   setLanguage("en");
   try {
     assert.equal(language, "en");
@@ -147,6 +150,8 @@ test("t() and the formatters follow the language", () => {
     assert.equal(formatNumber(1234.5), "1,234.5");
     assert.equal(formatDate(day, { dateStyle: "long", timeZone: "UTC" }), "27 November 2026");
     assert.equal(formatDay("2026-03-01"), "1 Mar 2026");
+    assert.equal(localName({ key: "water", name_sv: "Vatten", name_en: "Water" }), "Water");
+    assert.equal(localName({ key: "water", name_sv: "Vatten" }), "Vatten", "no English name");
   } finally {
     setLanguage("sv");
   }

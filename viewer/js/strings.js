@@ -91,6 +91,11 @@ export function t(key, vars = {}) {
   return value.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
 
+/** A category's (or any `{key, name_sv, name_en}` item's) name in the current language. */
+export function localName(item) {
+  return item?.[`name_${language}`] || item?.name_sv || item?.key || "";
+}
+
 /** A number in the current locale ("1 234,5" / "1,234.5"); options as Intl.NumberFormat. */
 export function formatNumber(value, options = {}) {
   return new Intl.NumberFormat(locale, options).format(value);
