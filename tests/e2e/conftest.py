@@ -46,6 +46,9 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP: ViewportSize = {"width": 1280, "height": 720}
 PHONE: ViewportSize = {"width": 360, "height": 640}
+#: The browser's language unless a test says otherwise: the viewer picks its UI language from
+#: it (sv* Swedish, en* English), and the tests read the Swedish texts.
+LOCALE = "sv-SE"
 #: Bounds for waiting on real state; SwiftShader on two cores is slow, so they are generous.
 SERVER_START_S = 60
 VIEWER_READY_MS = 120_000
@@ -270,6 +273,7 @@ def open_viewer(browser: Browser, twin_server: str) -> Iterator[Callable[..., Vi
     contexts: list[BrowserContext] = []
 
     def make(viewport: ViewportSize | None = None, **context_args: Any) -> ViewerPage:
+        context_args.setdefault("locale", LOCALE)
         context = browser.new_context(viewport=viewport or DESKTOP, **context_args)
         contexts.append(context)
         page = context.new_page()

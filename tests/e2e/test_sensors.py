@@ -36,6 +36,7 @@ from playwright.sync_api import Browser, ConsoleMessage, expect
 
 from .conftest import (
     DESKTOP,
+    LOCALE,
     PHONE,
     REPO,
     VIEWER_READY_MS,
@@ -192,7 +193,7 @@ def sensors(twin: TwinServer, broker: int) -> Iterator[SensorServer]:
 
 
 def _open(browser: Browser, url: str, viewport: Any) -> ViewerPage:
-    context = browser.new_context(viewport=viewport)
+    context = browser.new_context(viewport=viewport, locale=LOCALE)
     page = context.new_page()
     vp = ViewerPage(page, url)
     page.on("pageerror", lambda e: vp.errors.append(f"pageerror: {e}"))

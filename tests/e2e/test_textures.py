@@ -21,6 +21,7 @@ from playwright.sync_api import Browser
 
 from .conftest import (
     DESKTOP,
+    LOCALE,
     REPO,
     VIEWER_READY_MS,
     ViewerPage,
@@ -125,7 +126,7 @@ def _colours(vp: ViewerPage, name: str) -> tuple[np.ndarray, np.ndarray, np.ndar
 def test_texture_colours_show_on_the_building_and_not_without_it(
     browser: Browser, textured_server: str
 ) -> None:
-    context = browser.new_context(viewport=DESKTOP)
+    context = browser.new_context(viewport=DESKTOP, locale=LOCALE)
     try:
         vp = ViewerPage(context.new_page(), textured_server)
         vp.page.on("pageerror", lambda e: vp.errors.append(f"pageerror: {e}"))

@@ -52,7 +52,8 @@ def test_click_building_opens_panel_with_its_attributes(desktop: ViewerPage) -> 
         has=page.locator("dt", has_text=re.compile(r"^min-height-surface$")),
     )
     assert row.get_attribute("data-property") != "min-height-surface"
-    assert re.fullmatch(r"-?\d+(\.\d+)?", row.locator("dd").inner_text())
+    # A number in the viewer's locale (sv-SE here: decimal comma, U+2212 minus).
+    assert re.fullmatch(r"[-\u2212]?\d+(,\d+)?", row.locator("dd").inner_text())
     assert (
         selected["attributes"]["bgt_status"]
         == panel.locator('#info-attributes .row[data-property="bgt_status"] dd').inner_text()
@@ -129,13 +130,13 @@ def test_phone_layout_keeps_the_panel_on_screen(open_viewer: Callable[..., Viewe
     layers = page.locator("#layer-panel").bounding_box()
     assert layers is not None
     assert layers["x"] + layers["width"] <= PHONE["width"]
-    expect(page.get_by_role("button", name="Close object details")).to_be_visible()
+    expect(page.get_by_role("button", name="Stäng objektets detaljer")).to_be_visible()
     vp.screenshot("viewer-phone.png")
     assert not vp.errors, vp.errors
 
 
 def test_config_failure_shows_an_error(open_viewer: Callable[..., ViewerPage]) -> None:
-    vp = open_viewer(DESKTOP)
+    vp = open_viewer(DESKTOP, locale="en-GB")  # the English texts; test_i18n covers Swedish
 
     def fail(route: Route) -> None:
         route.fulfill(
@@ -159,7 +160,7 @@ def test_config_failure_shows_an_error(open_viewer: Callable[..., ViewerPage]) -
 def test_broken_layer_is_reported_and_the_viewer_still_works(
     open_viewer: Callable[..., ViewerPage],
 ) -> None:
-    vp = open_viewer(DESKTOP)
+    vp = open_viewer(DESKTOP, locale="en-GB")
     vp.page.route("**/tiles/demo/**/tileset.json", lambda route: route.fulfill(status=404))
     vp.open()
     vp.page.wait_for_function("window.twin.ready", timeout=60_000)

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { buildRows, valuesByName } from "../../viewer/js/rows.js";
+import { setLanguage } from "../../viewer/js/strings.js";
 
 const properties = [
   { id: "id", name: "id", type: "STRING" },
@@ -23,23 +24,33 @@ const building = {
   p_1: "13103-bldg-1",
 };
 
-test("core rows first, parent left out when absent, labels fixed", () => {
+test("core rows first, parent left out when absent, labels in the viewer's language", () => {
   const { core } = buildRows((id) => building[id], properties, "en");
   assert.deepEqual(
     core.map((r) => [r.label, r.text]),
     [
       ["ID", "b1"],
-      ["Type", "Building"],
+      ["Typ", "Building"],
       ["LoD", "1"],
     ],
   );
   const withParent = buildRows((id) => ({ ...building, parent: "b0" })[id], properties, "en");
   assert.deepEqual(withParent.core[2], {
     id: "parent",
-    label: "Parent",
+    label: "Överordnat objekt",
     text: "b0",
     missing: false,
   });
+  setLanguage("en");
+  try {
+    const english = buildRows((id) => ({ ...building, parent: "b0" })[id], properties, "en");
+    assert.deepEqual(
+      english.core.map((r) => r.label),
+      ["ID", "Type", "Parent", "LoD"],
+    );
+  } finally {
+    setLanguage("sv");
+  }
 });
 
 test("attributes in config order under their source names; empty ones apart", () => {

@@ -12,7 +12,7 @@ import {
 } from "./project-form-model.js";
 import { createProjectForm } from "./project-form.js";
 import { pointOf, withPoint } from "./project-geometry.js";
-import { t } from "./strings.js";
+import { localName, t } from "./strings.js";
 import { canCreate } from "./user.js";
 
 /**
@@ -56,7 +56,7 @@ export function createCatalogueEditor(options) {
       municipalities: state.municipalities
         .filter((m) => own === null || own.has(m.code) || keep.has(m.code) || !m.is_demo)
         .map((m) => ({ value: m.code, text: demoLabel(m) })),
-      categories: state.categories.map((c) => ({ value: c.key, text: c.name_sv || c.key })),
+      categories: state.categories.map((c) => ({ value: c.key, text: localName(c) })),
     };
   }
 

@@ -3,7 +3,7 @@
 import { STATUSES } from "./catalogue-query.js";
 import { demoLabel } from "./catalogue-style.js";
 import { el, setOptions } from "./dom.js";
-import { t } from "./strings.js";
+import { localName, t } from "./strings.js";
 
 const SEARCH_DELAY_MS = 300;
 
@@ -106,7 +106,7 @@ export function createCataloguePanel(doc, handlers) {
       ]);
       setOptions(doc, category, [
         all,
-        ...categories.map((c) => ({ value: c.key, text: c.name_sv || c.key })),
+        ...categories.map((c) => ({ value: c.key, text: localName(c) })),
       ]);
       setOptions(doc, status, [all, ...STATUSES.map((s) => ({ value: s, text: t(`status.${s}`) }))]);
       section.hidden = false;

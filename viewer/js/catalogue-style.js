@@ -1,5 +1,5 @@
 // Category colours, the legend, municipality labels. Pure: no DOM, no Cesium.
-import { t } from "./strings.js";
+import { localName, t } from "./strings.js";
 
 /** A fixed colour per known category key (colour-blind-friendly where the palette allows). */
 export const CATEGORY_COLORS = {
@@ -62,7 +62,7 @@ export function legendEntries(projects, categories, { noCategoryName = "–" } =
   const rows = [];
   for (const c of categories) {
     if (counts.has(c.key)) {
-      rows.push({ key: c.key, name: c.name_sv || c.key, color: categoryColor(c.key), count: counts.get(c.key) });
+      rows.push({ key: c.key, name: localName(c), color: categoryColor(c.key), count: counts.get(c.key) });
       counts.delete(c.key);
     }
   }

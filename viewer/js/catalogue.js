@@ -12,7 +12,7 @@ import { flyToData } from "./map.js";
 import { anchorOf, flightExtent, heightRange } from "./project-geometry.js";
 import { createProjectCard } from "./project-card.js";
 import { clientPosition } from "./placement.js";
-import { t } from "./strings.js";
+import { localName, t } from "./strings.js";
 import { hasCamera } from "./url-state.js";
 import { canEdit, isStaff, mergeStale, monthsSince, stewardCodes } from "./user.js";
 
@@ -53,7 +53,7 @@ export function createCatalogue({ viewer, config, notice, twin, whenReady, onOpe
     const m = state.municipalities.find((x) => x.code === code);
     return m ? demoLabel(m) : code;
   };
-  const categoryName = (key) => state.categories.find((c) => c.key === key)?.name_sv || key;
+  const categoryName = (key) => localName(state.categories.find((c) => c.key === key)) || key;
   const colorOf = (p) => projectColor(p, state.categories);
   const layer = createCatalogueLayer(viewer, { colorOf });
 

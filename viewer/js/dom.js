@@ -18,13 +18,16 @@ export function el(doc, tag, { className, text, attrs } = {}, children = []) {
 
 /**
  * Fill the texts of `root` from strings.js: `data-text` (textContent), `data-label`
- * (aria-label and title), `data-placeholder`.
+ * (aria-label and title), `data-aria-label` (aria-label only), `data-placeholder`.
  */
 export function applyStrings(root) {
   for (const node of root.querySelectorAll("[data-text]")) node.textContent = t(node.dataset.text);
   for (const node of root.querySelectorAll("[data-label]")) {
     node.setAttribute("aria-label", t(node.dataset.label));
     node.title = t(node.dataset.label);
+  }
+  for (const node of root.querySelectorAll("[data-aria-label]")) {
+    node.setAttribute("aria-label", t(node.dataset.ariaLabel));
   }
   for (const node of root.querySelectorAll("[data-placeholder]")) {
     node.placeholder = t(node.dataset.placeholder);

@@ -1,4 +1,5 @@
 // Formatting of attribute values for the side panel. Pure: no DOM, no Cesium.
+import { locale as currentLocale, t } from "./strings.js";
 
 /** What the panel shows for a missing value (undefined, null, noData, empty string). */
 export const MISSING = "–";
@@ -28,9 +29,9 @@ function formatNumber(value, type, locale) {
  * A property value as display text.
  * @param {unknown} value as returned by Cesium3DTileFeature.getProperty
  * @param {string} [type] the property type from the config ("STRING", "FLOAT64", ...)
- * @param {string} [locale] BCP 47 locale; the browser's by default
+ * @param {string} [locale] BCP 47 locale; the viewer's language (strings.js) by default
  */
-export function formatValue(value, type, locale) {
+export function formatValue(value, type, locale = currentLocale) {
   if (isMissing(value)) return MISSING;
   switch (typeof value) {
     case "string":
@@ -40,7 +41,7 @@ export function formatValue(value, type, locale) {
     case "bigint":
       return value.toString();
     case "boolean":
-      return value ? "yes" : "no";
+      return t(value ? "value.yes" : "value.no");
     default:
       break;
   }
@@ -52,11 +53,4 @@ export function formatValue(value, type, locale) {
   } catch {
     return String(value);
   }
-}
-
-/** "570 objects", "1 object", with the locale's digit grouping. */
-export function formatCount(count, locale, noun = "object") {
-  if (!Number.isFinite(count) || count < 0) return "";
-  const n = new Intl.NumberFormat(locale).format(count);
-  return `${n} ${noun}${count === 1 ? "" : "s"}`;
 }

@@ -1,6 +1,6 @@
 // The import panel's logic: who sees it, the upload form's fields, a job's progress and
 // its report as rows of text, the version list. Pure: no DOM, no Cesium.
-import { t } from "./strings.js";
+import { locale as currentLocale, t } from "./strings.js";
 
 /** The server's rule for layer names (twin/store.py NAME). */
 export const LAYER_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -8,7 +8,7 @@ export const LAYER_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const TERMINAL = new Set(["succeeded", "published", "failed"]);
 /** The stages a running job goes through, in order (twin/jobs/convert_job.py). */
 export const STAGES = ["queued", "starting", "converting", "validating", "publishing", "done"];
-const NUMBER = new Intl.NumberFormat("sv-SE");
+const NUMBER = new Intl.NumberFormat(currentLocale);
 
 /** GIS staff (of any municipality) and administrators manage layers; nobody else. */
 export function canManageLayers(user) {
@@ -84,7 +84,7 @@ export function formatBytes(bytes) {
     value /= 1024;
     unit = u;
   }
-  return `${value.toLocaleString("sv-SE", { maximumFractionDigits: 1 })} ${unit}`;
+  return `${value.toLocaleString(currentLocale, { maximumFractionDigits: 1 })} ${unit}`;
 }
 
 /**

@@ -1,4 +1,5 @@
 // The side panel (a bottom sheet on phones) showing one object's rows. DOM only.
+import { t } from "./strings.js";
 
 /**
  * @param {Document} doc
@@ -47,7 +48,7 @@ export function createInfoPanel(doc, { onClose }) {
       noAttributes.hidden = view.attributes.length > 0 || view.empty.length > 0;
       fill(emptyRows, view.empty);
       const n = view.empty.length;
-      emptySummary.textContent = `${n} attribute${n === 1 ? "" : "s"} without a value`;
+      emptySummary.textContent = t("info.empty", { count: n });
       empty.hidden = n === 0;
       panel.hidden = false;
       panel.scrollTop = 0;

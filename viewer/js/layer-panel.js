@@ -1,11 +1,17 @@
 // The layer list: a checkbox per layer, its title, object count and load state. DOM only.
-import { formatCount } from "./format.js";
+import { formatNumber, t } from "./strings.js";
 
 const ZOOM_ICON =
   '<svg aria-hidden="true" focusable="false" width="18" height="18" viewBox="0 0 24 24" ' +
   'fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round">' +
   '<circle cx="12" cy="12" r="7"/><circle cx="12" cy="12" r="2"/>' +
   '<path d="M12 2v3M12 19v3M2 12h3M19 12h3"/></svg>';
+
+/** "570 objekt" / "1,234 objects"; "" when the count is unknown. */
+function countText(count) {
+  if (count === null || !Number.isFinite(count) || count < 0) return "";
+  return t("layers.count", { count, n: formatNumber(count) });
+}
 
 /**
  * @param {Document} doc
@@ -21,11 +27,12 @@ export function createLayerPanel(doc, { onToggle, onZoom }) {
 
   function setExpanded(expanded) {
     toggle.setAttribute("aria-expanded", String(expanded));
-    const label = expanded ? "Hide layers" : "Show layers";
+    const label = t(expanded ? "layers.hide" : "layers.show");
     toggle.setAttribute("aria-label", label);
     toggle.title = label;
     panel.classList.toggle("collapsed", !expanded);
   }
+  setExpanded(toggle.getAttribute("aria-expanded") !== "false"); // its label in the language
   toggle.addEventListener("click", () => {
     setExpanded(toggle.getAttribute("aria-expanded") !== "true");
   });
@@ -49,15 +56,15 @@ export function createLayerPanel(doc, { onToggle, onZoom }) {
     title.textContent = layer.title;
     const meta = doc.createElement("span");
     meta.className = "layer-meta";
-    meta.textContent = layer.featureCount === null ? "" : formatCount(layer.featureCount);
+    meta.textContent = countText(layer.featureCount);
     text.append(title, meta);
     label.append(box, text);
 
     const zoom = doc.createElement("button");
     zoom.type = "button";
     zoom.className = "icon-button zoom";
-    zoom.setAttribute("aria-label", `Zoom to ${layer.title}`);
-    zoom.title = "Zoom to layer";
+    zoom.setAttribute("aria-label", t("layers.zoomTo", { title: layer.title }));
+    zoom.title = t("layers.zoom");
     zoom.innerHTML = ZOOM_ICON;
     zoom.addEventListener("click", () => onZoom(layer.name));
 
@@ -83,7 +90,7 @@ export function createLayerPanel(doc, { onToggle, onZoom }) {
       const it = items.get(name);
       if (!it) return;
       it.li.dataset.state = status;
-      it.state.textContent = status === "loading" ? "loading…" : message;
+      it.state.textContent = status === "loading" ? t("layers.loading") : message;
       it.state.title = message;
       it.zoom.disabled = status !== "ready";
       it.box.disabled = status === "error";

@@ -11,6 +11,8 @@ import { createLayerPanel } from "./layer-panel.js";
 import { afterFrames, createViewer, flyToData, loadTileset } from "./map.js";
 import { createNotice } from "./notice.js";
 import { createSensors } from "./sensors-view.js";
+import { initLanguage } from "./language.js";
+import { t } from "./strings.js";
 import { createUrlSync, setupEmbed } from "./url-sync.js";
 import {
   describeFeature,
@@ -35,6 +37,7 @@ const twin = {
   findFeatureScreenPosition: findFeature,
 };
 window.twin = twin;
+twin.language = initLanguage(document);
 // The catalogue sets twin.user on login and logout; the import panel follows it.
 let imports = null;
 let signedIn = null;
@@ -87,21 +90,22 @@ function selectFeature(feature) {
   sensors?.close();
   highlighter.select(feature);
   infoPanel.show({
-    title: selected.type || "Object",
-    layerTitle: `Layer: ${layer.title}`,
+    title: selected.type || t("info.object"),
+    layerTitle: t("info.layer", { title: layer.title }),
     core: rows.core,
     attributes: rows.attributes,
     empty: rows.empty,
   });
   twin.selected = selected;
-  notice.announce(`${selected.type || "Object"} ${selected.id ?? ""} selected`.trim());
+  const what = [selected.type || t("info.object"), selected.id].filter((x) => x != null);
+  notice.announce(t("info.selected", { what: what.join(" ") }));
 }
 
 function clearSelection() {
   highlighter?.select(undefined);
   const hadFocus = infoPanel.hide();
   if (hadFocus) document.getElementById("map").focus();
-  if (twin.selected) notice.announce("Selection cleared");
+  if (twin.selected) notice.announce(t("info.cleared"));
   twin.selected = null;
 }
 
@@ -117,7 +121,8 @@ function setLayerVisible(name, visible) {
     highlighter.dropTileset(tileset);
   }
   viewer.scene.requestRender();
-  notice.announce(`${layerOfTileset.get(tileset).title} ${visible ? "shown" : "hidden"}`);
+  const title = layerOfTileset.get(tileset).title;
+  notice.announce(t(visible ? "layers.shown" : "layers.hidden", { title }));
 }
 
 function zoomToLayer(name) {
@@ -140,7 +145,8 @@ function watchTileset(layer, tileset, status) {
   tileset.tileFailed.addEventListener((event) => {
     status.failedTiles += 1;
     console.warn(`twin: a tile of ${layer.name} failed`, event.url, event.message);
-    layerPanel.setState(layer.name, "ready", `${status.failedTiles} tile(s) failed to load`);
+    const failed = t("layers.tilesFailed", { count: status.failedTiles });
+    layerPanel.setState(layer.name, "ready", failed);
   });
   layerPanel.setState(layer.name, "ready");
 }
@@ -150,7 +156,7 @@ async function addLayer(layer) {
   status.failedTiles = 0;
   twin.layers[layer.name] = status;
   if (layer.kind !== "3dtiles") {
-    status.error = `layer kind "${layer.kind}" is not supported by this viewer`;
+    status.error = t("layers.unsupported", { kind: layer.kind });
     layerPanel.setState(layer.name, "error", status.error);
     return null;
   }
@@ -160,15 +166,15 @@ async function addLayer(layer) {
     const tileset = await withTimeout(
       loading,
       TILESET_TIMEOUT_MS,
-      `no answer within ${TILESET_TIMEOUT_MS / 1000} s`,
+      t("layers.timeout", { seconds: TILESET_TIMEOUT_MS / 1000 }),
     );
     if (tileset) watchTileset(layer, tileset, status);
     return tileset;
   } catch (err) {
-    status.error = `could not load: ${err?.message || err}`;
+    status.error = t("layers.couldNotLoad", { message: err?.message || err });
     console.error(`twin: layer ${layer.name} ${status.error}`);
     layerPanel.setState(layer.name, "error", status.error);
-    notice.announce(`Layer ${layer.title} ${status.error}`);
+    notice.announce(t("layers.failed", { title: layer.title, error: status.error }));
     // A slow server may still answer: show the layer when it does.
     loading.then((tileset) => tileset && watchTileset(layer, tileset, status)).catch(() => {});
     return null;
@@ -291,28 +297,28 @@ function findFeature(type = null) {
 // --- start -----------------------------------------------------------------------------
 
 async function start() {
-  notice.loading("Loading configuration…");
+  notice.loading(t("notice.config"));
   try {
     config = parseConfig(await fetchJson(CONFIG_URL, { timeoutMs: CONFIG_TIMEOUT_MS }));
   } catch (err) {
-    fail("The map configuration could not be loaded", err?.message || String(err));
+    fail(t("notice.configFailed"), err?.message || String(err));
     return;
   }
   document.title = config.title;
   document.getElementById("app-title").textContent = config.title;
   layerPanel.render(config.layers);
 
-  notice.loading("Loading the 3D engine…");
+  notice.loading(t("notice.engine"));
   try {
     await loadCesium(config.cesiumBaseUrl);
   } catch (err) {
-    fail("The 3D engine (CesiumJS) could not be loaded", err?.message || String(err));
+    fail(t("notice.engineFailed"), err?.message || String(err));
     return;
   }
   try {
     viewer = createViewer("cesium", config);
   } catch (err) {
-    fail("3D could not start in this browser", `${err?.message || err} (WebGL 2 is required)`);
+    fail(t("notice.webglFailed"), t("notice.webglDetail", { message: err?.message || err }));
     return;
   }
   const C = globalThis.Cesium;
@@ -368,7 +374,7 @@ async function start() {
     : dataExtent
     ? flyToData(viewer, [], dataExtent, dataHeights, { duration: 2 })
     : null;
-  if (config.layers.length) notice.loading("Loading layers…");
+  if (config.layers.length) notice.loading(t("notice.layers"));
   const loaded = await Promise.all(config.layers.map(addLayer));
   await (flight || flyToData(viewer, loaded.filter((t) => t?.show), null));
   await afterFrames(viewer.scene, 2);
@@ -379,9 +385,9 @@ async function start() {
   const failed = config.layers.filter((l) => twin.layers[l.name].error);
   notice.announce(
     failed.length
-      ? `Map ready; ${failed.length} layer(s) could not be loaded`
-      : `Map ready with ${config.layers.length} layer(s)`,
+      ? t("notice.readyFailed", { count: failed.length })
+      : t("notice.ready", { count: config.layers.length }),
   );
 }
 
-start().catch((err) => fail("The viewer stopped", err?.message || String(err)));
+start().catch((err) => fail(t("notice.stopped"), err?.message || String(err)));

@@ -1,7 +1,7 @@
 // The project card: one project's details. DOM only. description_html is the server's
 // sanitised HTML and the only thing inserted as HTML; everything else is textContent.
 import { el, htmlFragment, safeHref } from "./dom.js";
-import { t } from "./strings.js";
+import { formatDay, t } from "./strings.js";
 
 /**
  * @param {Document} doc
@@ -82,7 +82,7 @@ export function createProjectCard(doc, handlers) {
       // parsed inertly and filtered again to the same tags.
       description.append(htmlFragment(doc, project.description_html));
       const dates = [project.start_date, project.end_date].some(Boolean)
-        ? `${project.start_date || "…"} – ${project.end_date || "…"}`
+        ? `${formatDay(project.start_date) || "…"} – ${formatDay(project.end_date) || "…"}`
         : null;
       const cats = el(doc, "span", { className: "card-categories" });
       for (const key of project.categories || []) {

@@ -1,12 +1,13 @@
 // Which rows the side panel shows, in which order. Pure: no DOM, no Cesium.
 import { formatValue, isMissing } from "./format.js";
+import { t } from "./strings.js";
 
-/** Property ids the tiles always carry; shown first, with fixed labels. */
+/** Property ids the tiles always carry; shown first, labelled in the viewer's language. */
 export const CORE_FIELDS = [
-  { id: "id", label: "ID" },
-  { id: "type", label: "Type" },
-  { id: "parent", label: "Parent" },
-  { id: "lod", label: "LoD" },
+  { id: "id", label: "info.field.id" },
+  { id: "type", label: "info.field.type" },
+  { id: "parent", label: "info.field.parent" },
+  { id: "lod", label: "info.field.lod" },
 ];
 const CORE_IDS = new Set(CORE_FIELDS.map((f) => f.id));
 
@@ -35,7 +36,7 @@ export function buildRows(getValue, properties, locale) {
   };
   const core = [];
   for (const field of CORE_FIELDS) {
-    const r = row(field.id, field.label, byId.get(field.id)?.type);
+    const r = row(field.id, t(field.label), byId.get(field.id)?.type);
     if (field.id === "parent" && r.missing) continue;
     core.push(r);
   }

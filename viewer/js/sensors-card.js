@@ -1,4 +1,4 @@
-// The sensor card: one thing's datastreams with their latest value, unit, time (sv-SE)
+// The sensor card: one thing's datastreams with their latest value, unit, time (viewer's locale)
 // and state, updated live (announced politely), and the history chart with a range
 // choice. A right-hand panel like the project card, a bottom sheet on phones. DOM only.
 import { el } from "./dom.js";

@@ -12,7 +12,7 @@ import {
   pointCount,
   rangeWindow,
 } from "./sensors-history.js";
-import { t } from "./strings.js";
+import { locale as currentLocale, t } from "./strings.js";
 
 const TIMEOUT_MS = 15000;
 
@@ -46,7 +46,7 @@ export async function drawChart(container, series, { baseUrl, unit, height = 170
   const UPlot = await loadUplot(doc, baseUrl);
   const width = Math.max(container.clientWidth || 300, 200);
   const label = unit ? ` (${unit})` : "";
-  const fmt = new Intl.NumberFormat("sv-SE", { maximumFractionDigits: 2 });
+  const fmt = new Intl.NumberFormat(currentLocale, { maximumFractionDigits: 2 });
   const value = (u, v) => (v === null || v === undefined ? "–" : fmt.format(v));
   const xs = series.x;
   let data;
@@ -85,7 +85,7 @@ export async function drawChart(container, series, { baseUrl, unit, height = 170
     series: [
       {
         label: t("sensors.at"),
-        value: (u, v) => (v ? new Date(v * 1000).toLocaleString("sv-SE") : "–"),
+        value: (u, v) => (v ? new Date(v * 1000).toLocaleString(currentLocale) : "–"),
       },
       ...lines,
     ],

@@ -1,6 +1,6 @@
 // Sensor states, their colours and shapes, the legend, value and time texts.
 // Pure: no DOM, no Cesium.
-import { t } from "./strings.js";
+import { locale as currentLocale, t } from "./strings.js";
 
 /**
  * Marker styles per display state, worst first. Colours from the Okabe–Ito palette (safe
@@ -110,8 +110,8 @@ export function markerSvg(state, { selected = false } = {}) {
   );
 }
 
-/** A number as sv-SE text, with up to `digits` decimals. */
-export function formatNumber(value, locale = "sv-SE", digits = 2) {
+/** A number in the viewer's locale, with up to `digits` decimals. */
+export function formatNumber(value, locale = currentLocale, digits = 2) {
   return new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value);
 }
 
@@ -120,7 +120,7 @@ export function formatNumber(value, locale = "sv-SE", digits = 2) {
  * @param {unknown} result
  * @param {{symbol?: string|null}|null} unit
  */
-export function formatResult(result, unit, locale = "sv-SE") {
+export function formatResult(result, unit, locale = currentLocale) {
   if (result === undefined || result === null || result === "") return "–";
   const text =
     typeof result === "number" && Number.isFinite(result)
@@ -131,7 +131,7 @@ export function formatResult(result, unit, locale = "sv-SE") {
 }
 
 /** A timestamp (ISO 8601) as local date and time, "2026-11-27 21:03"; "–" when invalid. */
-export function formatTime(iso, { locale = "sv-SE", timeZone } = {}) {
+export function formatTime(iso, { locale = currentLocale, timeZone } = {}) {
   const ms = typeof iso === "number" ? iso : Date.parse(iso);
   if (!Number.isFinite(ms)) return "–";
   return new Intl.DateTimeFormat(locale, {
@@ -146,7 +146,7 @@ export function formatTime(iso, { locale = "sv-SE", timeZone } = {}) {
  * "repris" when its values are a replay.
  * @param {{state: string, result: unknown, unit: object|null, replay: boolean}} shown
  */
-export function markerLabel({ state, result, unit, replay }, locale = "sv-SE") {
+export function markerLabel({ state, result, unit, replay }, locale = currentLocale) {
   const mark = (STATE_STYLES[state] ?? STATE_STYLES.none).mark;
   const value =
     result === undefined || result === null

@@ -1,297 +1,84 @@
-// Every catalogue text the viewer shows, in one place so a later change can add English
-// (and pick by the page's language). Pure: no DOM, no Cesium.
+// The viewer's language: which one (Swedish by default, English on request), its texts
+// through t(), and dates and numbers formatted for its locale. The texts themselves are in
+// i18n/sv.js and i18n/en.js.
 //
-// Values are plain text (set with textContent, never as HTML). `{name}` is replaced by
-// t(key, {name: ...}); a function value gets the variables object.
+// The choice, strongest first: a `?lang=sv|en` URL parameter, the switch in the viewer
+// (remembered in localStorage), the browser's languages (the first sv* or en* in
+// navigator.languages), else Swedish. It is made once when the page loads: switching
+// stores the choice and reloads the page (the URL, and so what it shows, is kept).
+//
+// No DOM beyond reading location/localStorage/navigator when they exist: Node imports this
+// module for the unit tests and gets Swedish.
+import { en } from "./i18n/en.js";
+import { sv } from "./i18n/sv.js";
 
-export const sv = {
-  "catalogue.heading": "Projekt",
-  "catalogue.search": "Sök",
-  "catalogue.searchPlaceholder": "Titel, beskrivning, tagg…",
-  "catalogue.municipality": "Kommun",
-  "catalogue.category": "Kategori",
-  "catalogue.status": "Status",
-  "catalogue.all": "Alla",
-  "catalogue.loading": "Hämtar projekt…",
-  "catalogue.count": ({ shown, total }) =>
-    shown === total
-      ? `${total} projekt`
-      : `Visar ${shown} av ${total} projekt (förfina sökningen för att se fler)`,
-  "catalogue.empty": "Inga projekt matchar filtret.",
-  "catalogue.error": "Projekten kunde inte hämtas: {message}",
-  "catalogue.retry": "Försök igen",
-  "catalogue.legend": "Teckenförklaring",
-  "catalogue.noCategory": "Utan kategori",
-  "catalogue.cluster": "{count} projekt – klicka för att zooma in",
-  "catalogue.internal": "Intern",
-  "catalogue.demo": "(exempeldata)",
+export { en, sv };
 
-  "status.idea": "Idé",
-  "status.planned": "Planerat",
-  "status.ongoing": "Pågående",
-  "status.completed": "Avslutat",
-  "status.paused": "Pausat",
-  "status.stopped": "Stoppat",
-
-  "card.close": "Stäng projektet",
-  "card.status": "Status",
-  "card.dates": "Period",
-  "card.start": "Start",
-  "card.end": "Slut",
-  "card.municipalities": "Kommuner",
-  "card.categories": "Kategorier",
-  "card.partners": "Partner",
-  "card.tags": "Taggar",
-  "card.contact": "Kontakt",
-  "card.links": "Länkar",
-  "card.testbed": "Testbädd",
-  "card.yes": "Ja",
-  "card.public": "Publikt",
-  "card.internal": "Internt – syns bara för kommunens personal",
-  "card.stale": ({ months }) =>
-    months === null ? "Aldrig granskat" : `Inte granskat på ${months} månader`,
-  "card.edit": "Redigera",
-  "card.zoom": "Visa på kartan",
-  "card.noLocation": "Projektet har ingen plats på kartan.",
-  "card.loadError": "Projektet kunde inte hämtas: {message}",
-  "card.notFound": "Projektet finns inte eller är inte publikt.",
-  "card.image": "Bild",
-  "card.review": "Fortfarande aktuellt",
-  "card.reviewHint": "Markera projektet som granskat",
-  "card.reviewing": "Sparar…",
-  "card.reviewed": "Markerat som granskat.",
-  "card.reviewError": "Projektet kunde inte markeras som granskat: {message}",
-
-  "steward.heading": "Att granska",
-  "steward.loading": "Hämtar projekt att granska…",
-  "steward.empty": "Inga projekt behöver granskas.",
-  "steward.intro": ({ months }) =>
-    months ? `Inte granskade på ${months} månader:` : "Inte granskade på länge:",
-  "steward.error": "Listan kunde inte hämtas: {message}",
-
-  "auth.login": "Logga in",
-  "auth.logout": "Logga ut",
-  "auth.email": "E-post",
-  "auth.password": "Lösenord",
-  "auth.cancel": "Avbryt",
-  "auth.loggedInAs": "Inloggad som {name}",
-  "auth.failed": "Inloggningen misslyckades: {message}",
-  "auth.wrong": "Fel e-post eller lösenord.",
-  "auth.tooMany": "För många försök. Vänta en stund och försök igen.",
-
-  "form.add": "Lägg till projekt",
-  "form.titleNew": "Nytt projekt",
-  "form.titleEdit": "Redigera projekt",
-  "form.close": "Stäng formuläret",
-  "form.title_sv": "Titel (svenska)",
-  "form.title_en": "Titel (engelska)",
-  "form.summary_sv": "Sammanfattning",
-  "form.description": "Beskrivning (Markdown)",
-  "form.municipalities": "Kommuner",
-  "form.categories": "Kategorier",
-  "form.status": "Status",
-  "form.start_date": "Startdatum",
-  "form.end_date": "Slutdatum",
-  "form.contact": "Kontakt",
-  "form.contact_public": "Visa kontakten publikt",
-  "form.partners": "Partner (en per rad)",
-  "form.links": "Länkar (en per rad: titel | https://…)",
-  "form.tags": "Taggar (kommaseparerade)",
-  "form.testbed": "Testbädd",
-  "form.public": "Publikt (synligt för alla)",
-  "form.location": "Plats",
-  "form.place": "Placera på kartan",
-  "form.move": "Flytta på kartan",
-  "form.clearLocation": "Ta bort platsen",
-  "form.noLocation": "Ingen plats vald.",
-  "form.point": ({ lon, lat, height }) =>
-    height === null
-      ? `Punkt ${lat}° N, ${lon}° E (på marken)`
-      : `Punkt ${lat}° N, ${lon}° E, ${height} m`,
-  "form.otherShapes": ({ count }) => `+ ${count} andra former behålls`,
-  "form.placing": "Klicka på kartan eller modellen där projektet ska ligga (Esc avbryter).",
-  "form.cancelPlacing": "Avbryt",
-  "form.save": "Spara",
-  "form.saving": "Sparar…",
-  "form.cancel": "Avbryt",
-  "form.saved": "Projektet sparades.",
-  "form.invalid": "Projektet sparades inte: rätta de markerade fälten.",
-  "form.conflict": ({ version }) =>
-    "Någon annan har sparat projektet medan du redigerade" +
-    (version ? ` (nu version ${version})` : "") +
-    ". Dina ändringar sparades inte. Ladda om för att se den senaste versionen.",
-  "form.reload": "Ladda om projektet",
-  "form.forbidden": "Du får inte spara projekt för de valda kommunerna.",
-  "form.error": "Projektet sparades inte: {message}",
-  "form.loggedOut": "Du är inte längre inloggad. Logga in igen och spara på nytt.",
-
-  "validation.required": "Fyll i fältet.",
-  "validation.tooLong": "Texten är för lång (högst {max} tecken).",
-  "validation.tooFew": "Välj minst {min}.",
-  "validation.tooMany": "För många (högst {max}).",
-  "validation.date": "Ogiltigt datum.",
-  "validation.choice": "Ogiltigt val.",
-
-  // Sensors (sensors-*.js): markers, legend, time slider, the sensor card and its chart.
-  "sensors.heading": "Sensorer",
-  "sensors.loading": "Hämtar sensorer…",
-  "sensors.count": ({ count }) => (count === 1 ? "1 sensor" : `${count} sensorer`),
-  "sensors.empty": "Inga sensorer att visa.",
-  "sensors.error": "Sensorerna kunde inte hämtas: {message}",
-  "sensors.retry": "Försök igen",
-  "sensors.legend": "Teckenförklaring, sensorer",
-  "sensors.state.alarm": "Larm",
-  "sensors.state.warning": "Varning",
-  "sensors.state.ok": "Normalt",
-  "sensors.state.neutral": "Mätvärde (inga gränsvärden)",
-  "sensors.state.none": "Inga data",
-  "sensors.replay": "repris",
-  "sensors.replayBadge": "Repris av inspelade mätvärden",
-  "sensors.internal": "Intern",
-  "sensors.noData": "inga data",
-  "sensors.stream.connecting": "Ansluter till live-uppdateringar…",
-  "sensors.stream.open": "Live-uppdateringar på.",
-  "sensors.stream.error": "Live-uppdateringarna är avbrutna; försöker igen…",
-  "sensors.buildings": "Färga kopplade byggnader efter sensorns läge",
-  "sensors.timeHeading": "Spela upp historik",
-  "sensors.range": "Period",
-  "sensors.range.24h": "24 timmar",
-  "sensors.range.7d": "7 dagar",
-  "sensors.range.30d": "30 dagar",
-  "sensors.play": "Hämta historik",
-  "sensors.time": "Tidpunkt",
-  "sensors.live": "Live",
-  "sensors.historyLoading": "Hämtar historik…",
-  "sensors.historyError": "Historiken kunde inte hämtas: {message}",
-  "sensors.showing": "Visar värdena {time}",
-  "sensors.showingLive": "Visar de senaste värdena (live).",
-  "sensors.close": "Stäng sensorn",
-  "sensors.latest": "Senaste värde",
-  "sensors.at": "Tid",
-  "sensors.state": "Läge",
-  "sensors.property": "Storhet",
-  "sensors.sensor": "Sensor",
-  "sensors.thresholds": "Gränsvärden",
-  "sensors.thresholdText": ({ warning, alarm, below }) =>
-    [
-      warning !== null && `varning ${below ? "≤" : "≥"} ${warning}`,
-      alarm !== null && `larm ${below ? "≤" : "≥"} ${alarm}`,
-    ]
-      .filter(Boolean)
-      .join(", "),
-  "sensors.building": "Byggnad {id} (lager {layer})",
-  "sensors.chart": "Historik",
-  "sensors.chartRange": "Period för historiken",
-  "sensors.chartLoading": "Hämtar historik…",
-  "sensors.chartEmpty": "Inga mätvärden under perioden.",
-  "sensors.chartError": "Historiken kunde inte hämtas: {message}",
-  "sensors.chartPoints": ({ count }) => (count === 1 ? "1 mätvärde" : `${count} mätvärden`),
-  "sensors.chartBand": ({ bucket }) => `Medelvärde och min–max per ${bucket}`,
-  "sensors.chartValue": "Värde",
-  "sensors.chartMean": "Medel",
-  "sensors.chartMin": "Min",
-  "sensors.chartMax": "Max",
-
-  // The import panel (imports-*.js): GIS staff and administrators.
-  "imports.open": "Importera och publicera",
-  "imports.heading": "Lager och importer",
-  "imports.close": "Stäng importpanelen",
-  "imports.upload": "Ny import",
-  "imports.drop": "Släpp en fil eller zip här, eller välj fil",
-  "imports.dropHint": "CityJSON, CityGML, GeoJSON, GeoPackage, Shapefile (zip) …",
-  "imports.chosen": "{name} ({size})",
-  "imports.layer": "Lager (namn)",
-  "imports.layerHint": "Ett befintligt lager får en ny version; ett nytt namn skapar lagret.",
-  "imports.title": "Titel",
-  "imports.public": "Publikt lager (synligt för alla)",
-  "imports.crs": "Koordinatsystem (tomt: filens)",
-  "imports.axis": "Axelordning",
-  "imports.axisAuto": "Automatiskt",
-  "imports.axisXY": "x, y (östlig, nordlig)",
-  "imports.axisYX": "y, x (nordlig, östlig)",
-  "imports.lod": "Detaljnivå (LoD, tomt: högsta)",
-  "imports.autoPublish": "Publicera direkt när konverteringen lyckas",
-  "imports.submit": "Ladda upp",
-  "imports.noFile": "Välj en fil.",
-  "imports.emptyFile": "Filen är tom.",
-  "imports.tooLarge": "Filen är större än {max}.",
-  "imports.noLayer": "Ange lagrets namn.",
-  "imports.badLayer": "Små bokstäver a–z, siffror, - och _ (högst 63 tecken).",
-  "imports.badCrs": "Till exempel EPSG:3008.",
-  "imports.badLod": "Till exempel 2 eller 2.2.",
-  "imports.badAxis": "xy eller yx.",
-  "imports.uploading": "Laddar upp … {percent} %",
-  "imports.running": "{stage} … {percent} %",
-  "imports.failed": "Misslyckades ({code}): {message}",
-  "imports.uploadFailed": "Uppladdningen misslyckades: {message}",
-  "imports.state.queued": "I kö",
-  "imports.state.running": "Pågår",
-  "imports.state.succeeded": "Klar – inte publicerad än",
-  "imports.state.published": "Publicerad",
-  "imports.state.failed": "Misslyckades",
-  "imports.stage.queued": "I kö",
-  "imports.stage.starting": "Startar",
-  "imports.stage.converting": "Konverterar",
-  "imports.stage.validating": "Kontrollerar",
-  "imports.stage.publishing": "Publicerar",
-  "imports.stage.done": "Klar",
-  "imports.job": "Import av {source} till {layer}",
-  "imports.report": "Rapport",
-  "imports.types": "Objekt per typ",
-  "imports.skipped": ({ count }) => `Överhoppade objekt (${count})`,
-  "imports.noSkipped": "Inga objekt hoppades över.",
-  "imports.warnings": ({ count }) => `Varningar (${count})`,
-  "imports.preview": "Förhandsgranska",
-  "imports.previewing": "Förhandsgranskar {layer} version {version}",
-  "imports.previewFailed": "Förhandsgranskningen kunde inte laddas: {message}",
-  "imports.endPreview": "Avsluta förhandsgranskning",
-  "imports.publish": "Publicera",
-  "imports.published": "{layer} version {version} är publicerad.",
-  "imports.cancel": "Avbryt importen",
-  "imports.cancelled": "Importen avbröts.",
-  "imports.retry": "Försök igen",
-  "imports.layers": "Lager",
-  "imports.noLayers": "Inga lager ännu. Ladda upp en fil ovan.",
-  "imports.loadError": "Lagren kunde inte hämtas: {message}",
-  "imports.unpublished": "Inte publicerat",
-  "imports.internal": "Internt",
-  "imports.publicToggle": "Publikt",
-  "imports.versions": ({ count }) => `Versioner (${count})`,
-  "imports.current": "Aktuell",
-  "imports.rollback": "Återställ",
-  "imports.delete": "Ta bort",
-  "imports.confirmDelete": "Ta bort version {version} av {layer}? Det går inte att ångra.",
-  "imports.deleted": "Version {version} togs bort.",
-  "imports.rolledBack": "{layer} återställdes till version {version}.",
-  "imports.actionFailed": "Det gick inte: {message}",
-  "imports.objects": ({ count }) => `${count} objekt`,
-
-  "report.source": "Fil",
-  "report.format": "Format",
-  "report.objects": "Objekt",
-  "report.crs": "Koordinatsystem",
-  "report.from.file": "från filen",
-  "report.from.option": "angivet vid importen",
-  "report.axis": "Axelordning",
-  "report.height": "Höjder",
-  "report.heightShift": "Höjdförskjutning",
-  "report.heightRange": "Höjdintervall",
-  "report.lods": "Detaljnivåer",
-  "report.triangles": "Trianglar",
-  "report.tiles": "Tiles",
-  "report.size": "Storlek",
-
-  "share.copy": "Kopiera länk",
-  "share.copied": "Länken är kopierad",
-  "share.selectToCopy": "Kopiera den markerade länken (Ctrl+C)",
-  "share.field": "Länk till den här vyn",
-  "share.openFull": "Öppna i twin",
-  "share.notFound": "Objektet {id} i länken hittades inte här",
+export const LANGUAGES = {
+  sv: { strings: sv, locale: "sv-SE" },
+  en: { strings: en, locale: "en-GB" },
 };
+export const DEFAULT_LANGUAGE = "sv";
+export const STORAGE_KEY = "twin.lang";
+export const URL_PARAM = "lang";
 
-let table = sv;
+/** "sv" or "en" for a language tag ("sv-SE", "EN-gb", "en"); null for anything else. */
+export function languageOf(tag) {
+  if (typeof tag !== "string") return null;
+  const primary = tag.trim().toLowerCase().split(/[-_]/)[0];
+  return primary in LANGUAGES ? primary : null;
+}
 
-/** Use another string table (for tests and a later language switch). */
+/**
+ * The language to use: URL parameter > stored choice > browser languages > Swedish.
+ * @param {{url?: string|null, stored?: string|null, browser?: readonly string[]}} sources
+ */
+export function chooseLanguage({ url = null, stored = null, browser = [] } = {}) {
+  for (const candidate of [url, stored]) {
+    const lang = languageOf(candidate);
+    if (lang) return lang;
+  }
+  for (const tag of browser || []) {
+    const lang = languageOf(tag);
+    if (lang) return lang;
+  }
+  return DEFAULT_LANGUAGE;
+}
+
+function readStored(storage) {
+  try {
+    return storage?.getItem(STORAGE_KEY) ?? null;
+  } catch {
+    return null; // storage blocked (privacy settings): the choice is just not remembered
+  }
+}
+
+/** The language for this page from `globalThis` (window in a browser). */
+export function detectLanguage(g = globalThis) {
+  let url = null;
+  try {
+    url = g.location ? new URL(g.location.href).searchParams.get(URL_PARAM) : null;
+  } catch {
+    url = null;
+  }
+  const nav = g.navigator;
+  const browser = nav?.languages?.length ? nav.languages : nav?.language ? [nav.language] : [];
+  return chooseLanguage({ url, stored: readStored(g.localStorage), browser });
+}
+
+/** The current language ("sv" or "en") and its locale ("sv-SE", "en-GB"). */
+export let language = detectLanguage();
+export let locale = LANGUAGES[language].locale;
+let table = LANGUAGES[language].strings;
+
+/** Use a language for t() and the formatters (tests; the page reloads to switch). */
+export function setLanguage(lang) {
+  language = languageOf(lang) ?? DEFAULT_LANGUAGE;
+  locale = LANGUAGES[language].locale;
+  table = LANGUAGES[language].strings;
+}
+
+/** Use another string table (tests). Missing keys fall back to Swedish. */
 export function setStrings(strings) {
   table = strings;
 }
@@ -302,4 +89,63 @@ export function t(key, vars = {}) {
   if (value === undefined) return key;
   if (typeof value === "function") return value(vars);
   return value.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+}
+
+/** A category's (or any `{key, name_sv, name_en}` item's) name in the current language. */
+export function localName(item) {
+  return item?.[`name_${language}`] || item?.name_sv || item?.key || "";
+}
+
+/** A number in the current locale ("1 234,5" / "1,234.5"); options as Intl.NumberFormat. */
+export function formatNumber(value, options = {}) {
+  return new Intl.NumberFormat(locale, options).format(value);
+}
+
+function toDate(value) {
+  return value instanceof Date ? value : new Date(value);
+}
+
+/** A date (Date, ms or ISO text) in the current locale: "27 nov. 2026" / "27 Nov 2026". */
+export function formatDate(value, options = { dateStyle: "medium" }) {
+  return new Intl.DateTimeFormat(locale, options).format(toDate(value));
+}
+
+/**
+ * A calendar day given as "YYYY-MM-DD" in the current locale ("1 mars 2026" / "1 Mar 2026");
+ * the text itself when it is not such a day. The day is not shifted by the time zone.
+ */
+export function formatDay(iso, options = { dateStyle: "medium" }) {
+  if (typeof iso !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(iso)) return iso;
+  const date = new Date(`${iso}T00:00:00Z`);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale, { ...options, timeZone: "UTC" }).format(date);
+}
+
+/** A time of day in the current locale: "14:05". */
+export function formatTime(value, options = { timeStyle: "short" }) {
+  return new Intl.DateTimeFormat(locale, options).format(toDate(value));
+}
+
+/** Date and time in the current locale. */
+export function formatDateTime(value, options = { dateStyle: "medium", timeStyle: "short" }) {
+  return new Intl.DateTimeFormat(locale, options).format(toDate(value));
+}
+
+/**
+ * Remember `lang` as the user's choice and reload the page in it. A `lang` URL parameter
+ * would win over the stored choice, so it is rewritten to the new language.
+ */
+export function switchLanguage(lang, g = globalThis) {
+  const next = languageOf(lang) ?? DEFAULT_LANGUAGE;
+  try {
+    g.localStorage?.setItem(STORAGE_KEY, next);
+  } catch {
+    // not remembered; the URL parameter below still carries it for this page
+  }
+  const url = new URL(g.location.href);
+  if (url.searchParams.has(URL_PARAM) || readStored(g.localStorage) !== next) {
+    url.searchParams.set(URL_PARAM, next);
+  }
+  if (url.href === g.location.href) g.location.reload();
+  else g.location.assign(url.href);
 }
