@@ -168,11 +168,7 @@ def convert(
             units=policy.units,
             height_shift=round(shift, 3),
         )
-        report.seconds = round(time.perf_counter() - started, 3)
-        (staging / REPORT_NAME).write_text(
-            json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
-        )
-        _move_into_place(staging, out_dir)
+        finish(report, started, staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -193,6 +189,15 @@ def _check_out_dir(out_dir: Path) -> None:
             "the output folder is not empty and holds no tileset: choose an empty or new folder",
             source=str(out_dir),
         )
+
+
+def finish(report: Report, started: float, staging: Path, out_dir: Path) -> None:
+    """Time the report, write it beside the staged tileset and swap the tileset in."""
+    report.seconds = round(time.perf_counter() - started, 3)
+    (staging / REPORT_NAME).write_text(
+        json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    _move_into_place(staging, out_dir)
 
 
 def _move_into_place(staging: Path, out_dir: Path) -> None:

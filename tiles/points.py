@@ -140,7 +140,7 @@ def plan(src: PointSource, options: ConvertOptions) -> Plan:
 
 def convert_points(source: Path, out_dir: Path, options: ConvertOptions, started: float) -> Report:
     """Tile the point cloud ``source`` into ``out_dir`` (staged, then swapped in)."""
-    from .convert import REPORT_NAME, _move_into_place
+    from .convert import finish
 
     src = open_points(source)
     t0 = time.perf_counter()
@@ -167,11 +167,7 @@ def convert_points(source: Path, out_dir: Path, options: ConvertOptions, started
         sizes = _finish_tileset(staging, decided.frame)
         timings = {"scan": t1 - t0, "place": t2 - t1, "tile": time.perf_counter() - t2}
         report = _report(src, decided, placed, sizes, extra, timings)
-        report.seconds = round(time.perf_counter() - started, 3)
-        (staging / REPORT_NAME).write_text(
-            json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
-        )
-        _move_into_place(staging, out_dir)
+        finish(report, started, staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)

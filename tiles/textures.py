@@ -40,6 +40,16 @@ _CACHE_PIXELS = 64_000_000
 _TRY_PNG_PIXELS = 256 * 256
 
 
+#: CityJSON ``wrapMode`` and CityGML ``wrapMode`` values -> the sampler wrap the writer uses.
+WRAP_MODES = {
+    "wrap": "repeat",
+    "mirror": "mirror",
+    "clamp": "clamp",
+    "border": "clamp",
+    "none": "clamp",
+}
+
+
 def image_path(base_dir: Path, uri: str) -> Path | None:
     """The file ``uri`` names relative to ``base_dir``, or None when it is a URL, an
     absolute path or leads out of ``base_dir`` (the reference is then reported missing)."""

@@ -28,10 +28,9 @@ from lxml import etree
 from numpy.typing import NDArray
 
 from ..model import Material, TextureImage
-from ..textures import image_path
+from ..textures import WRAP_MODES, image_path
 from .citygml_geometry import XLINK_HREF, local
 
-_WRAP = {"wrap": "repeat", "mirror": "mirror", "clamp": "clamp", "border": "clamp", "none": "clamp"}
 _UNSUPPORTED = ("GeoreferencedTexture",)
 
 
@@ -97,7 +96,7 @@ class CityGMLAppearance:
                 uri = (c.text or "").strip()
             elif name == "wrapMode":
                 wrap = (c.text or "").strip()
-        self._textures.append((uri, _WRAP.get(wrap, "repeat")))
+        self._textures.append((uri, WRAP_MODES.get(wrap, "repeat")))
         number = len(self._textures) - 1
         for target in elem.iter():
             name = local(target.tag)

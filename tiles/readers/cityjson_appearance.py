@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..model import Material, TextureImage
-from ..textures import image_path
+from ..textures import WRAP_MODES, image_path
 
 _DEPTH = {
     "MultiSurface": 1,
@@ -32,7 +32,6 @@ _DEPTH = {
     "MultiSolid": 3,
     "CompositeSolid": 3,
 }
-_WRAP = {"wrap": "repeat", "mirror": "mirror", "clamp": "clamp", "border": "clamp", "none": "clamp"}
 
 
 class Appearances:
@@ -142,7 +141,7 @@ class Appearances:
                 color=color,
                 image=image,
                 has_color=has_color,
-                wrap=_WRAP.get(str((tex or {}).get("wrapMode", "wrap")), "repeat"),
+                wrap=WRAP_MODES.get(str((tex or {}).get("wrapMode", "wrap")), "repeat"),
             )
         )
         self._pairs[key] = len(self.materials) - 1
