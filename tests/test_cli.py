@@ -160,3 +160,21 @@ def test_bad_layer_name(tmp_path: Path) -> None:
 
 def test_usage_error_exit_code() -> None:
     assert twin("convert").returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"TWIN_SENSOR_RETENTION_DAYS": "abc"}, "TWIN_SENSOR_RETENTION_DAYS='abc'"),
+        ({"TWIN_FRAME_ANCESTORS": "https://a.example; script-src *"}, "TWIN_FRAME_ANCESTORS="),
+    ],
+)
+def test_an_invalid_setting_is_named_not_an_internal_error(
+    tmp_path: Path, env: dict[str, str], named: str
+) -> None:
+    r = twin("--data-dir", tmp_path / "data", "layers", env=env)
+    assert r.returncode == 2, r.stderr
+    assert named in r.stderr
+    assert "[bad_setting]" in r.stderr
+    assert "internal error" not in r.stderr
+    assert not (tmp_path / "data").exists()  # nothing was created from a bad configuration

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -184,3 +184,16 @@ def check_frame_ancestors(value: str) -> str:
     if "'none'" in sources and len(sources) > 1:
         raise ValueError("frame_ancestors: 'none' must stand alone")
     return " ".join(sources)
+
+
+def settings_errors(exc: ValidationError) -> list[str]:
+    """One line per invalid setting, named as the operator sets it (``TWIN_...=value``)."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        field = ".".join(str(p) for p in err["loc"]) or "settings"
+        name = f"TWIN_{field.upper()}" if field in Settings.model_fields else field
+        value = err.get("input")
+        shown = f"={value!r}" if isinstance(value, str | int | float) else ""
+        message = str(err["msg"]).removeprefix("Value error, ")
+        lines.append(f"invalid setting {name}{shown}: {message} [bad_setting]")
+    return lines
