@@ -93,7 +93,9 @@ def convert(
     options = options or ConvertOptions()
     source, out_dir = Path(source), Path(out_dir).resolve()
     started = time.perf_counter()
-    if not source.is_file():
+    if source.is_dir():  # its one file, or itself as a set of mesh tiles
+        source = readers.in_folder(source)
+    elif not source.is_file():
         raise InputError("no such file", source=str(source))
     _check_out_dir(out_dir)
     reader = readers.sniff(source)

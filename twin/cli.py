@@ -134,14 +134,22 @@ def _parser() -> argparse.ArgumentParser:
         )
 
     c = sub.add_parser("convert", help="convert a map export to a standalone 3D Tiles tileset")
-    c.add_argument("source", type=Path)
+    c.add_argument(
+        "source",
+        type=Path,
+        help="the export: a file, or a folder (its one file, or all its mesh tiles as one layer)",
+    )
     c.add_argument("--out", type=Path, required=True, help="output folder (created or replaced)")
     conversion_options(c)
 
     i = sub.add_parser(
         "import", help="convert a map export into the data directory and publish it as a layer"
     )
-    i.add_argument("source", type=Path)
+    i.add_argument(
+        "source",
+        type=Path,
+        help="the export: a file, or a folder (its one file, or all its mesh tiles as one layer)",
+    )
     i.add_argument("--layer", required=True, help="layer name: lower-case letters, digits, - _")
     i.add_argument("--title", help="title shown in the viewer")
     i.add_argument(

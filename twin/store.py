@@ -34,7 +34,7 @@ from tiles import ConvertOptions
 
 from .errors import Conflict, Forbidden, LayerNotFound, TwinError, VersionNotFound
 from .jobs.models import DELETED, READY, LayerRow, LayerVersionRow
-from .jobs.uploads import sha256_file
+from .jobs.uploads import sha256_file, source_digest
 
 if TYPE_CHECKING:
     from .db import Database
@@ -304,9 +304,9 @@ class Store:
 
         check_name(name)
         options = options or ConvertOptions()
-        if not source.is_file():
-            raise TwinError(f"{source}: no such file")
-        digest = sha256_file(source)
+        if not source.is_file() and not source.is_dir():
+            raise TwinError(f"{source}: no such file or folder")
+        digest = source_digest(source)
         if if_changed:
             try:
                 existing = self.get(name)

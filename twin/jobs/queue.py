@@ -34,7 +34,7 @@ from .models import (
     LayerRow,
     LayerVersionRow,
 )
-from .uploads import Limits, prepare, safe_filename, sha256_file
+from .uploads import Limits, copy_folder, prepare, safe_filename, source_digest
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -91,7 +91,7 @@ def enqueue(
         percent=0,
         source_name=source_name,
         upload_path=str(source),
-        sha256=sha256_file(source),
+        sha256=source_digest(source),
         options=options,
         auto_publish=auto_publish,
         created_by=created_by,
@@ -112,6 +112,7 @@ def enqueue_file(
     limits: Limits | None = None,
 ) -> str:
     """Copy a local file (or zip) into staging, check it, and queue a job for it."""
+    from tiles.readers import in_folder
     from tiles.readers.companions import companions
 
     from ..store import options_json
@@ -121,17 +122,21 @@ def enqueue_file(
     folder.mkdir(parents=True)
     try:
         upload = folder / safe_filename(source.name)
-        shutil.copyfile(source, upload)
-        for extra, rel in companions(source, upload.stem):  # textures, a mesh's MTL, offset
-            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(extra, folder / rel)
-        chosen = prepare(upload, folder, limits or default_limits())
+        if source.is_dir():  # an export folder: its one file, or all of it as mesh tiles
+            copy_folder(source, upload, limits or default_limits())
+            chosen = in_folder(upload)
+        else:
+            shutil.copyfile(source, upload)
+            for extra, rel in companions(source, upload.stem):  # textures, MTL, offset file
+                (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(extra, folder / rel)
+            chosen = prepare(upload, folder, limits or default_limits())
         return enqueue(
             store,
             job_id,
             layer,
             chosen,
-            source.name if chosen == upload else chosen.name,
+            source.name if chosen == upload or chosen.is_dir() else chosen.name,
             options_json(options),
             auto_publish=auto_publish,
         )

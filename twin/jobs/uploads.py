@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import stat
 import unicodedata
 import zipfile
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from tiles.readers import HEAD_BYTES, READERS
+from tiles.readers import HEAD_BYTES, READERS, mesh, visible_files
 
 from ..errors import NoConvertibleFile, UnsafePath, UnsupportedArchive, UploadTooLarge
 
@@ -51,6 +52,33 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(CHUNK), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def source_digest(path: Path) -> str:
+    """SHA-256 of a file, or of a folder's files (their paths and contents), so
+    ``--if-changed`` sees any change in a multi-file export."""
+    if not path.is_dir():
+        return sha256_file(path)
+    h = hashlib.sha256()
+    for f in visible_files(path):
+        h.update(f.relative_to(path).as_posix().encode() + b"\0")
+        h.update(sha256_file(f).encode() + b"\n")
+    return h.hexdigest()
+
+
+def copy_folder(source: Path, dest: Path, limits: Limits) -> None:
+    """Copy a local export folder into staging under the archive limits (entries, bytes);
+    links and hidden files are left behind, never followed."""
+    files = visible_files(source)
+    if len(files) > limits.max_entries:
+        raise UploadTooLarge(f"the folder holds more than {limits.max_entries:,} files")
+    total = sum(f.stat().st_size for f in files)
+    if total > limits.max_total:
+        raise UploadTooLarge(f"the folder holds more than {limits.max_total:,} bytes")
+    for f in files:
+        target = dest / f.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(f, target)
 
 
 def copy_capped(chunks: Iterable[bytes], dest: Path, max_bytes: int) -> int:
@@ -165,9 +193,13 @@ def is_zip(path: Path) -> bool:
         return fh.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
 
 
-def _readable(path: Path) -> bool:
+def _head(path: Path) -> bytes:
     with path.open("rb") as fh:
-        head = fh.read(HEAD_BYTES)
+        return fh.read(HEAD_BYTES)
+
+
+def _readable(path: Path) -> bool:
+    head = _head(path)
     return any(reader.sniff(path, head) for reader in READERS)
 
 
@@ -182,6 +214,8 @@ def choose_source(files: list[Path], root: Path) -> Path:
     names = ", ".join(r.NAME for r in READERS)
     if not found:
         raise NoConvertibleFile(f"the archive holds no file twin reads (it reads: {names})")
+    if len(found) > 1 and all(mesh.kind_of(f, _head(f)) for f in found):
+        return root  # a multi-tile mesh export: one layer (tiles.readers.mesh_set)
     if len(found) > 1:
         listed = ", ".join(str(f.relative_to(root)) for f in found[:5])
         raise NoConvertibleFile(
@@ -191,7 +225,8 @@ def choose_source(files: list[Path], root: Path) -> Path:
 
 
 def prepare(upload: Path, folder: Path, limits: Limits) -> Path:
-    """The file to convert: ``upload`` itself, or the one convertible file in its zip."""
+    """The file to convert: ``upload`` itself, or the one convertible file in its zip (or
+    the unpacked folder, when all its convertible files are meshes: a multi-tile export)."""
     if not is_zip(upload):
         return upload
     unpacked = folder / "unpacked"
