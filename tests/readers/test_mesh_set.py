@@ -180,6 +180,7 @@ def test_a_zipped_set_is_chosen_as_one_source(production: Path, tmp_path: Path) 
     limits = Limits(10**8, 1000, 10**8, 100)
     chosen = prepare(archive, archive.parent, limits)
     assert chosen.is_dir()
+    assert chosen.name == "production"  # the report's source is the archive's name
     assert in_folder(chosen) == chosen  # the unpacked folder holds only the set
     data = read(chosen, ConvertOptions())
     assert len(data.features) == 4

@@ -229,7 +229,11 @@ def prepare(upload: Path, folder: Path, limits: Limits) -> Path:
     the unpacked folder, when all its convertible files are meshes: a multi-tile export)."""
     if not is_zip(upload):
         return upload
-    unpacked = folder / "unpacked"
+    # Named after the archive: a folder of mesh tiles is converted as itself, and its name
+    # is the report's source.
+    unpacked = folder / (Path(upload.name).stem or "unpacked")
+    if unpacked == upload:
+        unpacked = folder / "unpacked"
     unpacked.mkdir()
     files = extract_zip(upload, unpacked, limits)
     source = choose_source(files, unpacked.resolve())
