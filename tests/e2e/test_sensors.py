@@ -192,7 +192,7 @@ def sensors(twin: TwinServer, broker: int) -> Iterator[SensorServer]:
             proc.wait(timeout=10)
 
 
-def _open(browser: Browser, url: str, viewport: Any) -> ViewerPage:
+def _open(browser: Browser, url: str, viewport: Any, fragment: str = "") -> ViewerPage:
     context = browser.new_context(viewport=viewport, locale=LOCALE)
     page = context.new_page()
     vp = ViewerPage(page, url)
@@ -203,7 +203,7 @@ def _open(browser: Browser, url: str, viewport: Any) -> ViewerPage:
             vp.errors.append(f"console: {message.text}")
 
     page.on("console", on_console)
-    vp.open()
+    page.goto(f"{url}/{fragment}")
     page.wait_for_function(
         """() => {
             const s = window.twin && window.twin.sensors;
@@ -351,6 +351,44 @@ def test_time_slider_replays_history_and_live_returns(
         assert not vp.errors, vp.errors
     finally:
         vp.close()
+
+
+def test_a_link_with_a_time_opens_the_history_at_that_time(
+    browser: Browser, sensors: SensorServer
+) -> None:
+    """The time slider's position is in the link (#t=): a new visitor sees the same values."""
+    vp = _open(browser, sensors.url, DESKTOP)
+    thing = sensors.thing
+    first = datetime.now(UTC) - timedelta(hours=3) + timedelta(minutes=1)
+    try:
+        vp.page.locator("#sensor-play").click()
+        vp.page.wait_for_function("window.twin.sensors.mode === 'history'", timeout=STATE_MS)
+        vp.page.evaluate("(t) => window.twin.sensors.scrub(t)", first.timestamp())
+        # Moving within a replay replaces the history entry once the slider rests.
+        vp.page.wait_for_function(
+            """(want) => {
+                const t = new URLSearchParams(location.hash.slice(1)).get("t");
+                return t !== null && Math.abs(Date.parse(t) / 1000 - want) < 60;
+            }""",
+            arg=first.timestamp(),
+            timeout=STATE_MS,
+        )
+        fragment = vp.page.evaluate("location.hash")
+    finally:
+        vp.close()
+    visitor = _open(browser, sensors.url, DESKTOP, fragment)
+    page = visitor.page
+    try:
+        page.wait_for_function("window.twin.sensors.mode === 'history'", timeout=STATE_MS)
+        shown = page.evaluate("window.twin.sensors.time")
+        assert abs(datetime.fromisoformat(shown).timestamp() - first.timestamp()) < 60, shown
+        page.wait_for_function(
+            "(k) => window.twin.sensors.marker(k).label === '10 µg/m³'", arg=thing, timeout=STATE_MS
+        )
+        expect(page.locator("#sensor-time-text")).to_contain_text("Visar värdena")
+        assert not visitor.errors, visitor.errors
+    finally:
+        visitor.close()
 
 
 def test_keyboard_and_phone(browser: Browser, sensors: SensorServer) -> None:
