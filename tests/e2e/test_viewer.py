@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Locator, Route, expect
 
-from .conftest import DESKTOP, PHONE, ViewerPage
+from .conftest import DESKTOP, PHONE, VIEWER_READY_MS, ViewerPage
 
 pytestmark = pytest.mark.browser
 
@@ -163,7 +163,7 @@ def test_broken_layer_is_reported_and_the_viewer_still_works(
     vp = open_viewer(DESKTOP, locale="en-GB")
     vp.page.route("**/tiles/demo/**/tileset.json", lambda route: route.fulfill(status=404))
     vp.open()
-    vp.page.wait_for_function("window.twin.ready", timeout=60_000)
+    vp.page.wait_for_function("window.twin.ready", timeout=VIEWER_READY_MS)
     item = vp.page.locator('#layer-list li[data-layer="demo"]')
     expect(item).to_have_attribute("data-state", "error")
     expect(item.locator(".layer-state")).to_contain_text("could not load")
