@@ -83,6 +83,8 @@ class Appearance:
     embedded: set[int] = field(default_factory=set)
     atlases: int = 0
     texture_bytes: int = 0
+    #: Of ``texture_bytes``, those in parent tiles (reduced-size images, tiles/lod.py).
+    parent_texture_bytes: int = 0
     _cache: OrderedDict[int, Image.Image] = field(default_factory=OrderedDict)
 
     def image(self, i: int) -> Image.Image:
@@ -108,6 +110,7 @@ class Appearance:
             "missing_images": dict(sorted(self.missing.items())),
             "atlases": self.atlases,
             "texture_bytes": self.texture_bytes,
+            "parent_texture_bytes": self.parent_texture_bytes,
         }
 
 
@@ -249,11 +252,19 @@ class TileTextures:
 
 
 def pack_tile(
-    app: Appearance, groups: dict[int, NDArray[np.float32]], encode_quality: int = 85
+    app: Appearance,
+    groups: dict[int, NDArray[np.float32]],
+    encode_quality: int = 85,
+    max_size: int | None = None,
 ) -> TileTextures:
     """Textures of one tile; ``groups`` maps each textured model material used in the tile
-    to the texture coordinates of its vertices."""
+    to the texture coordinates of its vertices. A ``max_size`` below the appearance's
+    (a parent tile) scales every image by ``max_size / app.max_size`` and packs atlases of
+    that size."""
     out = TileTextures()
+    size = app.max_size if max_size is None else min(max_size, app.max_size)
+    scale = size / app.max_size
+    pixels = {i: _scaled(app.pixels[i], scale) for i in range(len(app.pixels))}
     by_image: dict[int, list[int]] = {}
     inside: dict[int, bool] = {}
     for m, uvs in groups.items():
@@ -263,10 +274,8 @@ def pack_tile(
         by_image.setdefault(i, []).append(m)
         ok = bool(uvs.size == 0 or (uvs.min() >= -_UV_SLACK and uvs.max() <= 1 + _UV_SLACK))
         inside[i] = inside.get(i, True) and ok
-    half = app.max_size // 2
-    small = [
-        i for i in by_image if inside[i] and app.pixels[i][0] <= half and app.pixels[i][1] <= half
-    ]
+    half = size // 2
+    small = [i for i in by_image if inside[i] and pixels[i][0] <= half and pixels[i][1] <= half]
     atlas_members = small if len(small) > 1 else []
     for i in by_image:
         if i in atlas_members:
@@ -274,12 +283,14 @@ def pack_tile(
         wraps = {app.materials[m].wrap for m in by_image[i]}
         wrap = "clamp" if wraps == {"clamp"} else ("mirror" if wraps == {"mirror"} else "repeat")
         img = app.image(i)
+        if img.size != pixels[i]:
+            img = img.resize(pixels[i], Image.Resampling.LANCZOS)
         t = _add_texture(out, img, wrap, encode_quality)
         for m in by_image[i]:
             out.texture_of[m], out.transform[m] = t, (1.0, 1.0, 0.0, 0.0)
             out.alpha[m] = img.mode == "RGBA"
         app.embedded.add(i)
-    for page in _shelves([(i, *app.pixels[i]) for i in atlas_members], app.max_size):
+    for page in _shelves([(i, *pixels[i]) for i in atlas_members], size):
         atlas, places = _compose(app, page)
         t = _add_texture(out, atlas, "clamp", encode_quality)
         app.atlases += 1
@@ -290,8 +301,21 @@ def pack_tile(
                 out.transform[m] = (iw / w, ih / h, x / w, y / h)
                 out.alpha[m] = atlas.mode == "RGBA"
             app.embedded.add(i)
-    app.texture_bytes += sum(len(data) for data, _ in out.images)
+    tile_bytes = sum(len(data) for data, _ in out.images)
+    app.texture_bytes += tile_bytes
+    if size < app.max_size:
+        app.parent_texture_bytes += tile_bytes
     return out
+
+
+def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """An image's size at ``scale``, never below ``MIN_TEXTURE_SIZE`` (nor above it)."""
+    if scale >= 1.0:
+        return size
+    return (
+        min(size[0], max(MIN_TEXTURE_SIZE, round(size[0] * scale))),
+        min(size[1], max(MIN_TEXTURE_SIZE, round(size[1] * scale))),
+    )
 
 
 def _add_texture(out: TileTextures, img: Image.Image, wrap: str, quality: int) -> int:
