@@ -293,7 +293,7 @@ def _write_parents(
         return contents
     standins = lod.stand_ins(features, enu, starts, counts, appearance)
     cost = lod.costs(standins)
-    texture_cost = textures.feature_costs(features, appearance)
+    texture_cost = lod.texture_costs(standins, textures.feature_costs(features, appearance))
     levels = lod.levels_above_leaves(tree)
     for node in parents:
         scale = lod.texture_scale(levels[node.address])
@@ -301,7 +301,7 @@ def _write_parents(
         chosen = lod.choose(
             lod.below(node),
             standins,
-            cost + lod.texture_costs(standins, texture_cost, size / options.max_texture_size),
+            cost + np.ceil(texture_cost * (size / options.max_texture_size) ** 2).astype(np.int64),
             options.max_tile_bytes,
             options.max_features_per_tile,
         )

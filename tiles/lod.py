@@ -354,12 +354,13 @@ def costs(standins: list[StandIn | None]) -> NDArray[np.int64]:
 
 
 def texture_costs(
-    standins: list[StandIn | None], feature_texture_costs: NDArray[np.int64], scale: float
+    standins: list[StandIn | None], feature_texture_costs: NDArray[np.int64]
 ) -> NDArray[np.int64]:
-    """The estimated texture bytes of each stand-in at a parent's texture ``scale``: its
-    object's share of its images with a ``scale`` squared of the pixels (0 untextured)."""
+    """The estimated texture bytes of each stand-in at full resolution: its object's share
+    of its images when the stand-in keeps textures (a parent scales it by the square of
+    its :func:`texture_scale`), else 0."""
     textured = np.array([s is not None and s.textured for s in standins], dtype=bool)
-    return np.where(textured, np.ceil(feature_texture_costs * scale * scale), 0).astype(np.int64)
+    return np.where(textured, feature_texture_costs, 0).astype(np.int64)
 
 
 def below(node: Node) -> NDArray[np.int64]:

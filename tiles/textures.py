@@ -37,6 +37,7 @@ MAX_SOURCE_PIXELS = 8192 * 8192
 _PAD = 2  # pixels of edge colour around each atlas entry, against bleeding
 _UV_SLACK = 1e-3  # texture coordinates this far outside 0..1 still count as inside
 _CACHE_PIXELS = 64_000_000
+_CACHE_BYTES = 32_000_000  # encoded images kept for the next tiles
 _TRY_PNG_PIXELS = 256 * 256
 
 
@@ -86,6 +87,26 @@ class Appearance:
     #: Of ``texture_bytes``, those in parent tiles (reduced-size images, tiles/lod.py).
     parent_texture_bytes: int = 0
     _cache: OrderedDict[int, Image.Image] = field(default_factory=OrderedDict)
+    _scaled: OrderedDict[tuple[int, tuple[int, int]], Image.Image] = field(
+        default_factory=OrderedDict
+    )
+    _encoded: OrderedDict[tuple[int, tuple[int, int], int], tuple[bytes, str]] = field(
+        default_factory=OrderedDict
+    )
+
+    def encoded(self, i: int, size: tuple[int, int], quality: int) -> tuple[bytes, str]:
+        """Image ``i`` at ``size``, encoded (the last few are cached: every tile that
+        embeds the same image whole embeds the same bytes)."""
+        key = (i, size, quality)
+        if key in self._encoded:
+            self._encoded.move_to_end(key)
+        else:
+            self._encoded[key] = _encode(self.scaled(i, size), quality)
+            while sum(len(d) for d, _ in self._encoded.values()) > _CACHE_BYTES:
+                if len(self._encoded) == 1:
+                    break
+                self._encoded.popitem(last=False)
+        return self._encoded[key]
 
     def image(self, i: int) -> Image.Image:
         """Image ``i`` decoded and downscaled (a few are cached)."""
@@ -99,6 +120,23 @@ class Appearance:
                 break
             self._cache.popitem(last=False)
         return img
+
+    def scaled(self, i: int, size: tuple[int, int]) -> Image.Image:
+        """Image ``i`` resized to ``size`` (parent tiles and atlases; a few are cached, so
+        the parents of one level resize each image once)."""
+        img = self.image(i)
+        if img.size == size:
+            return img
+        key = (i, size)
+        if key not in self._scaled:
+            self._scaled[key] = img.resize(size, Image.Resampling.LANCZOS)
+            while sum(c.width * c.height for c in self._scaled.values()) > _CACHE_PIXELS // 4:
+                if len(self._scaled) == 1:
+                    break
+                self._scaled.popitem(last=False)
+        else:
+            self._scaled.move_to_end(key)
+        return self._scaled[key]
 
     def report(self) -> dict[str, Any]:
         return {
@@ -282,17 +320,15 @@ def pack_tile(
             continue
         wraps = {app.materials[m].wrap for m in by_image[i]}
         wrap = "clamp" if wraps == {"clamp"} else ("mirror" if wraps == {"mirror"} else "repeat")
-        img = app.image(i)
-        if img.size != pixels[i]:
-            img = img.resize(pixels[i], Image.Resampling.LANCZOS)
-        t = _add_texture(out, img, wrap, encode_quality)
+        data = app.encoded(i, pixels[i], encode_quality)
+        t = _add_texture(out, data, wrap)
         for m in by_image[i]:
             out.texture_of[m], out.transform[m] = t, (1.0, 1.0, 0.0, 0.0)
-            out.alpha[m] = img.mode == "RGBA"
+            out.alpha[m] = app.scaled(i, pixels[i]).mode == "RGBA"
         app.embedded.add(i)
     for page in _shelves([(i, *pixels[i]) for i in atlas_members], size):
         atlas, places = _compose(app, page)
-        t = _add_texture(out, atlas, "clamp", encode_quality)
+        t = _add_texture(out, _encode(atlas, encode_quality), "clamp")
         app.atlases += 1
         w, h = atlas.size
         for i, (x, y, iw, ih) in places.items():
@@ -318,8 +354,8 @@ def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:
     )
 
 
-def _add_texture(out: TileTextures, img: Image.Image, wrap: str, quality: int) -> int:
-    out.images.append(_encode(img, quality))
+def _add_texture(out: TileTextures, image: tuple[bytes, str], wrap: str) -> int:
+    out.images.append(image)
     sampler = {"magFilter": 9729, "minFilter": 9987, "wrapS": WRAP[wrap], "wrapT": WRAP[wrap]}
     if sampler not in out.samplers:
         out.samplers.append(sampler)
@@ -369,14 +405,12 @@ def _compose(
 ) -> tuple[Image.Image, dict[int, tuple[int, int, int, int]]]:
     width = max(x + w + _PAD for _, x, _, w, _ in page)
     height = max(y + h + _PAD for _, _, y, _, h in page)
-    images = {i: app.image(i) for i, *_ in page}
+    images = {i: app.scaled(i, (w, h)) for i, _, _, w, h in page}
     mode = "RGBA" if any(im.mode == "RGBA" for im in images.values()) else "RGB"
     atlas = Image.new(mode, (width, height))
     places = {}
     for i, x, y, w, h in page:
         img = images[i].convert(mode)
-        if img.size != (w, h):
-            img = img.resize((w, h), Image.Resampling.LANCZOS)
         # The edges stretched into the padding, then the image itself.
         atlas.paste(img.resize((w + 2 * _PAD, h + 2 * _PAD)), (x - _PAD, y - _PAD))
         atlas.paste(img, (x, y))
