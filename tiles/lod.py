@@ -20,7 +20,8 @@ packed at a reduced resolution (:func:`texture_scale`). A block has no texture c
 that would fit the source's images, so the block of an object with appearance is coloured
 instead: its roof with the area-weighted mean colour of the object's upward-facing
 textured (or material-coloured) triangles, its walls with that of the others, sampled
-from the images at each triangle's texture coordinates. That costs no texture bytes at all.
+from the images at each triangle's texture coordinates (a part mostly without appearance
+keeps the default styling, as at full detail). That costs no texture bytes at all.
 
 A parent tile holds the stand-ins of the objects below it, the most prominent first, up to
 the tile budget; the rest appear when the camera comes closer and the children replace the
@@ -290,7 +291,9 @@ class _ColourSampler:
         uvs: NDArray[np.float32] | None,
     ) -> NDArray[np.uint8] | None:
         """Per block vertex: the mean of the upward triangles for the roof, of the others
-        for the walls (each falling back to the other); None without any appearance."""
+        for the walls; a part stays with the default styling (alpha 0) where less than
+        half its source area has an appearance, as the full-detail tile shows it. None
+        without any appearance."""
         if uvs is None or not (materials >= 0).any():
             return None
         colours, has = self.triangle_colours(pos, tris, materials, uvs)
@@ -298,25 +301,18 @@ class _ColourSampler:
         normal = np.cross(b - a, c - a)
         area = 0.5 * np.linalg.norm(normal, axis=1)
         up = normal[:, 2] > _UPWARD * np.maximum(2 * area, 1e-12)
-        means = []
-        for part in (has & up, has & ~up):
-            weight = area[part]
-            total = float(weight.sum())
-            means.append(
-                (weight[:, None] * colours[part]).sum(axis=0) / total if total > 0 else None
-            )
-        roof, wall = means
-        roof = roof if roof is not None else wall
-        wall = wall if wall is not None else roof
-        assert roof is not None
-        assert wall is not None
         rgba = np.zeros((block.positions.shape[0], 4), dtype=np.uint8)
         vertex_surface = np.zeros(block.positions.shape[0], dtype=np.int16)
         vertex_surface[block.triangles.reshape(-1)] = np.repeat(block.surfaces, 3)
-        for colour, where in ((roof, vertex_surface == _ROOF), (wall, vertex_surface != _ROOF)):
-            rgba[where, :3] = np.round(np.clip(colour, 0.0, 1.0) * 255).astype(np.uint8)
+        for part, where in ((up, vertex_surface == _ROOF), (~up, vertex_surface != _ROOF)):
+            weight = area[part & has]
+            total = float(weight.sum())
+            if total <= 0 or total < 0.5 * float(area[part].sum()):
+                continue
+            mean = (weight[:, None] * colours[part & has]).sum(axis=0) / total
+            rgba[where, :3] = np.round(np.clip(mean, 0.0, 1.0) * 255).astype(np.uint8)
             rgba[where, 3] = 255
-        return rgba
+        return rgba if rgba[:, 3].any() else None
 
 
 def _to_linear(srgb: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -245,6 +245,17 @@ def test_a_textured_building_becomes_a_block_in_its_mean_colours() -> None:
     assert np.abs(block.colors[roof, :3] - want_roof).max() <= 1
     assert np.abs(block.colors[wall, :3] - want_wall).max() <= 1
     assert (block.colors[:, 3] == 255).all()
+    # A roof without appearance keeps the default styling (alpha 0: the writer's colours).
+    house.mesh.materials = np.where(house.mesh.surfaces == 1, -1, house.mesh.materials).astype(
+        np.int32
+    )
+    (partial,) = lod.stand_ins(
+        [house], pos, np.zeros(1, np.int64), np.array([pos.shape[0]]), appearance=app
+    )
+    assert partial is not None
+    assert partial.colors is not None
+    assert (partial.colors[roof, 3] == 0).all()
+    assert np.abs(partial.colors[wall, :3] - want_wall).max() <= 1
     # Without an appearance the block keeps the default styling.
     (plain,) = lod.stand_ins([house], pos, np.zeros(1, np.int64), np.array([pos.shape[0]]))
     assert plain is not None
