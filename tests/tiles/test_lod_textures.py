@@ -294,3 +294,40 @@ def test_block_colours_reach_the_parent_glb(tmp_path: Path) -> None:
         tuple(np.round(_linear(roof_rgb) * 255).astype(int).tolist()),
         tuple(np.round(_linear(np.array([0, 200, 0])) * 255).astype(int).tolist()),
     }
+
+
+@pytest.mark.shared_data
+def test_rotterdam_textured_building_keeps_its_colour_in_parents(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """Rotterdam's one building whose texture image exists: in every parent tile that holds
+    its block, the block's walls have a colour sampled from that image, not the default
+    styling the other (untextured) buildings' blocks keep."""
+    from tiles.style import SURFACE_PALETTE
+
+    source = shared_data / "cityjson-rotterdam-textured/rotterdam_subset.json"
+    textured = "{CD98680D-A8DD-4106-A18E-15EE2A908D75}"
+    out = tmp_path / "out"
+    report = convert(source, out, ConvertOptions(crs="EPSG:7415", max_tile_bytes=20_000))
+    tileset = json.loads((out / "tileset.json").read_text())
+    uris = [t["content"]["uri"] for t, _ in _walk(tileset["root"]) if "content" in t]
+    results = validate_glbs([out / u for u in uris], max_issues=0)
+    assert all(r.errors == 0 for r in results.values()), results
+    assert report.appearance["parent_texture_bytes"] == 0  # blocks only: colours, no images
+    palette = {tuple(c) for c in SURFACE_PALETTE[:, :3].tolist()}
+    seen = 0
+    for tile, _ in _walk(tileset["root"]):
+        if not tile.get("children") or "content" not in tile:
+            continue
+        glb = Glb(out / tile["content"]["uri"])
+        ids = glb.property_table(0)["id"]
+        colours = glb.attribute("COLOR_0")[:, :3].astype(int)
+        fid = glb.attribute("_FEATURE_ID_0").astype(int)
+        for row, oid in enumerate(ids):
+            found = {tuple(c) for c in colours[fid == row].tolist()}
+            if oid == textured:
+                seen += 1
+                assert found - palette, found  # a sampled colour
+            else:
+                assert found <= palette, (oid, found)
+    assert seen
