@@ -12,7 +12,8 @@ Every object gets a stand-in for the parent tiles above it:
 
 Appearance survives simplification. A kept or decimated object keeps its materials and
 texture coordinates: vertices are welded only where position, material and texture
-coordinate all agree (a texture seam stays a seam), and every vertex the decimation keeps
+coordinate all agree (a texture seam stays a seam; a mesh keeps the vertices of its seams
+and chunk outlines, so nothing cracks open), and every vertex the decimation keeps
 is an original vertex with its own texture coordinate (of the vertices a kept one stands
 for, the one nearest the decimation's optimal position), so the texture lies on the
 simplified surface exactly as on the source at every vertex. The parent's images are
@@ -109,7 +110,12 @@ def stand_ins(
         if mesh.triangle_count <= KEEP_TRIANGLES:
             out.append(StandIn(pos, mesh.triangles, mesh.surfaces, prominence, materials, uvs))
         elif height[i] < FLAT_METRES or f.type in DECIMATED_TYPES:
-            out.append(_decimated(pos, mesh.triangles, mesh.surfaces, prominence, materials, uvs))
+            keep_border = f.type in DECIMATED_TYPES  # mesh chunks must meet their neighbours
+            out.append(
+                _decimated(
+                    pos, mesh.triangles, mesh.surfaces, prominence, materials, uvs, keep_border
+                )
+            )
         else:
             block = _block(rings[i], lo[i, 2], hi[i, 2], prominence)
             if block is not None and sampler is not None and materials is not None:
@@ -182,9 +188,12 @@ def _decimated(
     prominence: float,
     materials: NDArray[np.int32] | None = None,
     uvs: NDArray[np.float32] | None = None,
+    keep_border: bool = False,
 ) -> StandIn | None:
     """A flat object's or a mesh's triangles reduced to about a quarter by quadric
-    decimation, keeping materials and texture coordinates."""
+    decimation, keeping materials and texture coordinates; ``keep_border`` keeps every
+    vertex on an open edge (a chunk's outline, a texture seam), so neighbouring chunks
+    and the two sides of a seam still meet without cracks."""
     if tris.shape[0] <= 4 * KEEP_TRIANGLES:
         return StandIn(pos, tris, surfaces, prominence, materials, uvs)
     # Weld the corners that share a position (and, with appearance, a material and a
@@ -206,7 +215,11 @@ def _decimated(
     if faces.shape[0] <= 4 * KEEP_TRIANGLES:
         return StandIn(pos, tris, surfaces, prominence, materials, uvs)
     _, _, collapses = fast_simplification.simplify(
-        welded, faces.astype(np.int32), target_reduction=0.75, return_collapses=True
+        welded,
+        faces.astype(np.int32),
+        target_reduction=0.75,
+        return_collapses=True,
+        preserve_border=keep_border,
     )
     optimal, reduced, mapping = fast_simplification.replay_simplification(
         welded, faces.astype(np.int32), collapses

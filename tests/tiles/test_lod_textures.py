@@ -124,8 +124,9 @@ def test_parent_tiles_keep_the_texture_at_reduced_size(terrain: tuple[Path, Any]
 
 
 def test_decimated_parent_covers_the_ground_without_gaps(terrain: tuple[Path, Any]) -> None:
-    """Seams are decimated on both sides independently; the parent still covers its
-    leaves' ground to within 1 % (no visible cracks), with a quarter of the triangles."""
+    """A mesh keeps the vertices of its texture seams and chunk outlines: the parent covers
+    its leaves' ground to within 0.2 % (no cracks), with about a quarter of the triangles.
+    (Without keeping them, 0.9 % of the ground opened up along seams and outlines.)"""
     out, _ = terrain
     tileset = json.loads((out / "tileset.json").read_text())
     m = root_transform(tileset)
@@ -152,7 +153,7 @@ def test_decimated_parent_covers_the_ground_without_gaps(terrain: tuple[Path, An
         parent_area, parent_count = plan(Glb(out / tile["content"]["uri"]))
         leaves = [plan(Glb(out / c["content"]["uri"])) for c in children]
         leaf_area = sum(a for a, _ in leaves)
-        assert parent_area == pytest.approx(leaf_area, rel=0.01)
+        assert parent_area == pytest.approx(leaf_area, rel=0.002)
         assert parent_count < 0.35 * sum(n for _, n in leaves)
         checked += 1
     assert checked
