@@ -58,6 +58,7 @@ def test_textured_glb_is_valid_and_embeds_decodable_images(tmp_path: Path) -> No
         "missing_images": {"appearance/missing.jpg": 4},
         "atlases": 1,
         "texture_bytes": report.appearance["texture_bytes"],
+        "parent_texture_bytes": 0,  # one tile: no parent
     }
     doc = glb.json
     # checker and roof (uvs in 0..1) share an atlas; stripes (uvs up to 3) repeat alone.

@@ -264,7 +264,9 @@ def _write_tiles(
             contents[node.address] = uri
             sizes.append(size)
     if options.lod_parents:
-        parents = _write_parents(tree, features, enu, starts, counts, staging, options, schema)
+        parents = _write_parents(
+            tree, features, enu, starts, counts, staging, options, schema, appearance
+        )
         contents.update(parents)
         sizes.extend((staging / uri).stat().st_size for uri in parents.values())
     doc = tileset_json(tree, frame, contents)
@@ -283,25 +285,32 @@ def _write_parents(
     staging: Path,
     options: ConvertOptions,
     schema: Schema,
+    appearance: textures.Appearance | None = None,
 ) -> dict[str, str]:
-    """Give every parent tile the stand-ins of its most prominent objects (tiles/lod.py)."""
+    """Give every parent tile the stand-ins of its most prominent objects (tiles/lod.py),
+    their textures at half the resolution per level above the leaves."""
     contents: dict[str, str] = {}
     parents = [node for node in tree.walk() if not node.is_leaf]
     if not parents:
         return contents
-    standins = lod.stand_ins(features, enu, starts, counts)
+    standins = lod.stand_ins(features, enu, starts, counts, appearance)
     cost = lod.costs(standins)
+    texture_cost = lod.texture_costs(standins, textures.feature_costs(features, appearance))
+    levels = lod.levels_above_leaves(tree)
     for node in parents:
+        scale = lod.texture_scale(levels[node.address])
+        size = max(lod.MIN_PARENT_TEXTURE, round(options.max_texture_size * scale))
         chosen = lod.choose(
             lod.below(node),
             standins,
-            cost,
+            cost + np.ceil(texture_cost * (size / options.max_texture_size) ** 2).astype(np.int64),
             options.max_tile_bytes,
             options.max_features_per_tile,
         )
         if chosen.size:
             uri = f"tiles/{node.address}.glb"
-            write_glb(staging / uri, lod.parent_tile(chosen, standins, features), schema)
+            tile = lod.parent_tile(chosen, standins, features, appearance, size)
+            write_glb(staging / uri, tile, schema)
             contents[node.address], _ = finish_tile(staging, uri, options)
     return contents
 

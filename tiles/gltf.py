@@ -41,6 +41,10 @@ class TileMesh:
     materials: NDArray[np.int32] | None = None
     uvs: NDArray[np.float32] | None = None
     appearance: Appearance | None = None
+    #: Parent tiles: the longest side of an image or atlas (None: the appearance's maximum,
+    #: as for leaves) and linear RGBA per vertex replacing the styled colour where alpha > 0.
+    texture_size: int | None = None
+    colors: NDArray[np.uint8] | None = None
 
 
 class _Builder:
@@ -123,6 +127,8 @@ def write_glb(path: Path, tile: TileMesh, schema: Schema) -> tuple[int, list[flo
         SURFACE_PALETTE[surf_of_vertex],
         type_colour[tile.feature_of_vertex],
     )
+    if tile.colors is not None:
+        colours = np.where(tile.colors[:, 3:4] > 0, tile.colors, colours)
     used_surfaces = np.unique(surf_of_vertex)
     surface_row = np.zeros(len(SURFACE_TYPES), dtype=np.int64)
     surface_row[used_surfaces] = np.arange(used_surfaces.size)
@@ -294,7 +300,7 @@ def _textured(
     textured = {
         m: uvs[v] for m, v in vertex_sets.items() if m >= 0 and app.materials[m].image is not None
     }
-    tex = pack_tile(app, textured)
+    tex = pack_tile(app, textured, max_size=tile.texture_size)
     primitives: list[dict[str, Any]] = []
     materials: list[dict[str, Any]] = []
     for m, tris in groups.items():

@@ -37,6 +37,7 @@ MAX_SOURCE_PIXELS = 8192 * 8192
 _PAD = 2  # pixels of edge colour around each atlas entry, against bleeding
 _UV_SLACK = 1e-3  # texture coordinates this far outside 0..1 still count as inside
 _CACHE_PIXELS = 64_000_000
+_CACHE_BYTES = 32_000_000  # encoded images kept for the next tiles
 _TRY_PNG_PIXELS = 256 * 256
 
 
@@ -83,7 +84,29 @@ class Appearance:
     embedded: set[int] = field(default_factory=set)
     atlases: int = 0
     texture_bytes: int = 0
+    #: Of ``texture_bytes``, those in parent tiles (reduced-size images, tiles/lod.py).
+    parent_texture_bytes: int = 0
     _cache: OrderedDict[int, Image.Image] = field(default_factory=OrderedDict)
+    _scaled: OrderedDict[tuple[int, tuple[int, int]], Image.Image] = field(
+        default_factory=OrderedDict
+    )
+    _encoded: OrderedDict[tuple[int, tuple[int, int], int], tuple[bytes, str]] = field(
+        default_factory=OrderedDict
+    )
+
+    def encoded(self, i: int, size: tuple[int, int], quality: int) -> tuple[bytes, str]:
+        """Image ``i`` at ``size``, encoded (the last few are cached: every tile that
+        embeds the same image whole embeds the same bytes)."""
+        key = (i, size, quality)
+        if key in self._encoded:
+            self._encoded.move_to_end(key)
+        else:
+            self._encoded[key] = _encode(self.scaled(i, size), quality)
+            while sum(len(d) for d, _ in self._encoded.values()) > _CACHE_BYTES:
+                if len(self._encoded) == 1:
+                    break
+                self._encoded.popitem(last=False)
+        return self._encoded[key]
 
     def image(self, i: int) -> Image.Image:
         """Image ``i`` decoded and downscaled (a few are cached)."""
@@ -98,6 +121,23 @@ class Appearance:
             self._cache.popitem(last=False)
         return img
 
+    def scaled(self, i: int, size: tuple[int, int]) -> Image.Image:
+        """Image ``i`` resized to ``size`` (parent tiles and atlases; a few are cached, so
+        the parents of one level resize each image once)."""
+        img = self.image(i)
+        if img.size == size:
+            return img
+        key = (i, size)
+        if key not in self._scaled:
+            self._scaled[key] = img.resize(size, Image.Resampling.LANCZOS)
+            while sum(c.width * c.height for c in self._scaled.values()) > _CACHE_PIXELS // 4:
+                if len(self._scaled) == 1:
+                    break
+                self._scaled.popitem(last=False)
+        else:
+            self._scaled.move_to_end(key)
+        return self._scaled[key]
+
     def report(self) -> dict[str, Any]:
         return {
             "themes": self.themes,
@@ -108,6 +148,7 @@ class Appearance:
             "missing_images": dict(sorted(self.missing.items())),
             "atlases": self.atlases,
             "texture_bytes": self.texture_bytes,
+            "parent_texture_bytes": self.parent_texture_bytes,
         }
 
 
@@ -249,11 +290,19 @@ class TileTextures:
 
 
 def pack_tile(
-    app: Appearance, groups: dict[int, NDArray[np.float32]], encode_quality: int = 85
+    app: Appearance,
+    groups: dict[int, NDArray[np.float32]],
+    encode_quality: int = 85,
+    max_size: int | None = None,
 ) -> TileTextures:
     """Textures of one tile; ``groups`` maps each textured model material used in the tile
-    to the texture coordinates of its vertices."""
+    to the texture coordinates of its vertices. A ``max_size`` below the appearance's
+    (a parent tile) scales every image by ``max_size / app.max_size`` and packs atlases of
+    that size."""
     out = TileTextures()
+    size = app.max_size if max_size is None else min(max_size, app.max_size)
+    scale = size / app.max_size
+    pixels = {i: _scaled(app.pixels[i], scale) for i in range(len(app.pixels))}
     by_image: dict[int, list[int]] = {}
     inside: dict[int, bool] = {}
     for m, uvs in groups.items():
@@ -263,25 +312,23 @@ def pack_tile(
         by_image.setdefault(i, []).append(m)
         ok = bool(uvs.size == 0 or (uvs.min() >= -_UV_SLACK and uvs.max() <= 1 + _UV_SLACK))
         inside[i] = inside.get(i, True) and ok
-    half = app.max_size // 2
-    small = [
-        i for i in by_image if inside[i] and app.pixels[i][0] <= half and app.pixels[i][1] <= half
-    ]
+    half = size // 2
+    small = [i for i in by_image if inside[i] and pixels[i][0] <= half and pixels[i][1] <= half]
     atlas_members = small if len(small) > 1 else []
     for i in by_image:
         if i in atlas_members:
             continue
         wraps = {app.materials[m].wrap for m in by_image[i]}
         wrap = "clamp" if wraps == {"clamp"} else ("mirror" if wraps == {"mirror"} else "repeat")
-        img = app.image(i)
-        t = _add_texture(out, img, wrap, encode_quality)
+        data = app.encoded(i, pixels[i], encode_quality)
+        t = _add_texture(out, data, wrap)
         for m in by_image[i]:
             out.texture_of[m], out.transform[m] = t, (1.0, 1.0, 0.0, 0.0)
-            out.alpha[m] = img.mode == "RGBA"
+            out.alpha[m] = app.scaled(i, pixels[i]).mode == "RGBA"
         app.embedded.add(i)
-    for page in _shelves([(i, *app.pixels[i]) for i in atlas_members], app.max_size):
+    for page in _shelves([(i, *pixels[i]) for i in atlas_members], size):
         atlas, places = _compose(app, page)
-        t = _add_texture(out, atlas, "clamp", encode_quality)
+        t = _add_texture(out, _encode(atlas, encode_quality), "clamp")
         app.atlases += 1
         w, h = atlas.size
         for i, (x, y, iw, ih) in places.items():
@@ -290,12 +337,25 @@ def pack_tile(
                 out.transform[m] = (iw / w, ih / h, x / w, y / h)
                 out.alpha[m] = atlas.mode == "RGBA"
             app.embedded.add(i)
-    app.texture_bytes += sum(len(data) for data, _ in out.images)
+    tile_bytes = sum(len(data) for data, _ in out.images)
+    app.texture_bytes += tile_bytes
+    if size < app.max_size:
+        app.parent_texture_bytes += tile_bytes
     return out
 
 
-def _add_texture(out: TileTextures, img: Image.Image, wrap: str, quality: int) -> int:
-    out.images.append(_encode(img, quality))
+def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """An image's size at ``scale``, never below ``MIN_TEXTURE_SIZE`` (nor above it)."""
+    if scale >= 1.0:
+        return size
+    return (
+        min(size[0], max(MIN_TEXTURE_SIZE, round(size[0] * scale))),
+        min(size[1], max(MIN_TEXTURE_SIZE, round(size[1] * scale))),
+    )
+
+
+def _add_texture(out: TileTextures, image: tuple[bytes, str], wrap: str) -> int:
+    out.images.append(image)
     sampler = {"magFilter": 9729, "minFilter": 9987, "wrapS": WRAP[wrap], "wrapT": WRAP[wrap]}
     if sampler not in out.samplers:
         out.samplers.append(sampler)
@@ -345,14 +405,12 @@ def _compose(
 ) -> tuple[Image.Image, dict[int, tuple[int, int, int, int]]]:
     width = max(x + w + _PAD for _, x, _, w, _ in page)
     height = max(y + h + _PAD for _, _, y, _, h in page)
-    images = {i: app.image(i) for i, *_ in page}
+    images = {i: app.scaled(i, (w, h)) for i, _, _, w, h in page}
     mode = "RGBA" if any(im.mode == "RGBA" for im in images.values()) else "RGB"
     atlas = Image.new(mode, (width, height))
     places = {}
     for i, x, y, w, h in page:
         img = images[i].convert(mode)
-        if img.size != (w, h):
-            img = img.resize((w, h), Image.Resampling.LANCZOS)
         # The edges stretched into the padding, then the image itself.
         atlas.paste(img.resize((w + 2 * _PAD, h + 2 * _PAD)), (x - _PAD, y - _PAD))
         atlas.paste(img, (x, y))

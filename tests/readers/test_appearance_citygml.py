@@ -132,3 +132,38 @@ def test_lyon_uvs_and_a_valid_textured_tileset(shared_data: Path, tmp_path: Path
     assert report.appearance["missing_images"] == {}
     (result,) = validate_glbs(list((tmp_path / "out" / "tiles").glob("*.glb"))).values()
     assert result.errors == 0
+
+
+def test_targets_naming_an_aggregate_reach_its_polygons(tmp_path: Path) -> None:
+    """A target may name a Solid, a MultiSurface or a TriangulatedSurface: its member
+    polygons take its appearance (with or without ids of their own, reached directly or
+    through xlink:href), and a polygon's own target comes first."""
+    path = FIXTURES / "aggregates_v2.gml"
+    data = readers.read(path, ConvertOptions())
+    assert not [w for w in data.warnings if "appearance" in w or "xlink" in w]
+    f = {x.id: x for x in data.features}
+    ag, tin = f["AG"].mesh, f["TIN"].mesh
+    assert ag.materials is not None
+    assert tin.materials is not None
+    colour = {
+        s: {data.materials[m].color[:3] for m in ag.materials[ag.surfaces == s]} for s in (1, 2, 3)
+    }
+    images = {
+        s: {data.materials[m].image for m in ag.materials[ag.surfaces == s]} for s in (1, 2, 3)
+    }
+    assert colour[3] == {(0.1, 0.6, 0.2)}  # ground: only in the Solid (by xlink:href)
+    assert colour[1] == {(0.8, 0.1, 0.1)}  # roof: its own target over the Solid's
+    assert images[1] == images[3] == {None}
+    # All four walls (two without a gml:id) take the MultiSurface's texture...
+    assert ag.surfaces.tolist().count(2) == 8
+    assert {data.images[i].name for i in images[2] if i is not None} == {"appearance/checker.png"}
+    assert None not in images[2]
+    # ... with the coordinates of their rings.
+    assert _check(path, ConvertOptions()) == 8
+    # The canopy's triangles have no ids: the TriangulatedSurface's colour.
+    assert {data.materials[m].color[:3] for m in tin.materials} == {(0.2, 0.2, 0.9)}
+    report = convert(path, tmp_path / "out")
+    assert report.appearance["textures_embedded"] == 1
+    glbs = sorted((tmp_path / "out").rglob("*.glb"))
+    for result in validate_glbs(glbs, max_issues=0).values():
+        assert result.errors == 0, result.messages[:5]

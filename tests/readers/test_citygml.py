@@ -339,3 +339,29 @@ def test_lyon_house_needs_a_crs(shared_data: Path, tmp_path: Path) -> None:
     ]
     opts = ConvertOptions(crs="EPSG:3946")
     _check_placement(shared_data / HOUSE, tmp_path / "out", opts, "EPSG:3946", "xy")
+
+
+FORWARD = FIXTURES / "forward_xlink_v2.gml"
+
+
+def test_forward_xlink_to_a_later_object_is_resolved() -> None:
+    """FW1 draws a wall that FW2, the next city object in the file, defines."""
+    data = read(FORWARD)
+    assert not [w for w in data.warnings if "xlink" in w]
+    f = by_id(data)
+    assert f["FW1"].mesh.triangle_count == 4  # its roof and FW2's wall
+    assert f["FW2"].mesh.triangle_count == 4
+    wall = gml_points(FORWARD, "FW2_wall")
+    assert all(any(np.allclose(p, q) for q in f["FW1"].mesh.positions) for p in wall)
+    # Forward within one object (a Solid of xlinks to its boundary surfaces, defined later)
+    # needs no first pass: only references into a later member do.
+    assert citygml._Reader(FORWARD, ConvertOptions())._references()[1] == {"FW2_wall"}
+    assert citygml._Reader(SMALL_V2, ConvertOptions())._references()[1] == set()
+
+
+def test_missing_xlink_target_is_a_warning(tmp_path: Path) -> None:
+    text = FORWARD.read_text().replace('xlink:href="#FW2_wall"', 'xlink:href="#nowhere"')
+    (tmp_path / "missing.gml").write_text(text)
+    data = read(tmp_path / "missing.gml")
+    assert by_id(data)["FW1"].mesh.triangle_count == 2
+    assert any("1 xlink:href geometry references could not be resolved" in w for w in data.warnings)

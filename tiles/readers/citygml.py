@@ -13,7 +13,9 @@ Safety: the file is parsed with lxml's ``iterparse`` without entity expansion, D
 network access; a document with a DOCTYPE (external entities, billion laughs) is refused
 with :class:`~tiles.errors.UnsafeXML`. Each ``cityObjectMember`` is dropped once read, so
 memory stays flat; ``xlink:href`` targets of later members are kept only until their
-last reference.
+last reference. A reference to a geometry defined in a later member (a forward reference)
+is found by a byte scan first; only then a first streaming pass keeps those targets'
+polygons, so the objects that refer to them are drawn whole.
 
 Axis order: GML coordinates follow the CRS's declared axis order, so the reader sets
 :attr:`SourceData.axis_order` to "yx" when the CRS's first axis is north (EPSG:6697,
@@ -22,6 +24,7 @@ EPSG:4326, SWEREF 99 TM) and "xy" otherwise.
 
 from __future__ import annotations
 
+import bisect
 import mmap
 import re
 from collections import Counter
@@ -46,6 +49,9 @@ NAME = "CityGML 1.0/2.0/3.0"
 _BATCH_POINTS = 100_000
 _LOD = re.compile(r"^lod(\d)")
 _HREF = re.compile(rb"""href\s*=\s*["']#([^"'\s]+)["']""")
+_ID = re.compile(rb"""\bid\s*=\s*["']([^"'\s]+)["']""")
+_MEMBER = re.compile(rb"<(?:[\w.-]+:)?(?:cityObjectMember|featureMember)\b")
+_TAGS = ["{*}cityObjectMember", "{*}featureMember", "{*}featureMembers", "{*}Envelope"]
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
 #: Properties whose objects are features of their own, with the owner as parent.
 PART_PROPERTIES = {
@@ -162,19 +168,10 @@ class _Reader:
     def run(self) -> SourceData:
         self._check_prolog()
         self.appearance = self.geom.appearance = scan(self.path, self.options.appearance_theme)
-        self.refs.wanted = self._references()
-        tags = ["{*}cityObjectMember", "{*}featureMember", "{*}featureMembers", "{*}Envelope"]
-        context = etree.iterparse(
-            str(self.path),
-            events=("end",),
-            tag=tags,
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
+        self.refs.wanted, forward = self._references()
+        if forward:
+            self._forward_targets(forward)
+        context = self._iterparse()
         checked = False
         try:
             for _, elem in context:
@@ -201,6 +198,41 @@ class _Reader:
         self._flush()
         return self._finish()
 
+    def _iterparse(self) -> Any:
+        return etree.iterparse(
+            str(self.path),
+            events=("end",),
+            tag=_TAGS,
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+
+    def _forward_targets(self, forward: set[str]) -> None:
+        """A first pass that caches the polygons of the geometries referenced before the
+        member that defines them (the main pass finds them in the cache)."""
+        local_refs = References(Counter(self.refs.wanted))
+        reader = GeometryReader(self.name, local_refs)  # its counts are not reported
+        reader.appearance = self.appearance
+        try:
+            for _, elem in self._iterparse():
+                if local(elem.tag) != "Envelope":
+                    local_refs.index(elem)
+                    for gid, target in local_refs.elements.items():
+                        if gid in forward and gid not in self.refs.cache:
+                            oid = next((gml_id(c) for c in elem if gml_id(c)), None) or gid
+                            self.refs.cache[gid] = reader.polygons(target, oid)
+                    local_refs.elements = {}
+                elem.clear()
+                parent = elem.getparent()
+                while parent is not None and elem.getprevious() is not None:
+                    del parent[0]
+        except etree.XMLSyntaxError:
+            return  # the main pass reports it
+
     def _check_prolog(self) -> None:
         with self.path.open("rb") as fh:
             head = fh.read(64 * 1024)
@@ -222,16 +254,34 @@ class _Reader:
                 source=self.name,
             )
 
-    def _references(self) -> Counter[str]:
-        """How often each ``#id`` is the target of an ``xlink:href`` (a byte scan)."""
+    def _references(self) -> tuple[Counter[str], set[str]]:
+        """How often each ``#id`` is the target of an ``xlink:href``, and the ids first
+        referenced in a member before the one that defines them (byte scans)."""
         found: Counter[str] = Counter()
+        forward: set[str] = set()
         with self.path.open("rb") as fh:
             if self.path.stat().st_size == 0:
-                return found
+                return found, forward
             with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                first: dict[str, int] = {}
                 for m in _HREF.finditer(mm):
-                    found[m.group(1).decode("utf-8", "replace")] += 1
-        return found
+                    gid = m.group(1).decode("utf-8", "replace")
+                    found[gid] += 1
+                    first.setdefault(gid, m.start())
+                if not found:
+                    return found, forward
+                members = [m.start() for m in _MEMBER.finditer(mm)]
+                for m in _ID.finditer(mm):
+                    gid = m.group(1).decode("utf-8", "replace")
+                    at = first.get(gid)
+                    # defined in a later member than its first reference?
+                    if (
+                        at is not None
+                        and m.start() > at
+                        and bisect.bisect(members, m.start()) > bisect.bisect(members, at)
+                    ):
+                        forward.add(gid)
+        return found, forward
 
     def _version(self, root: Any) -> None:
         spaces = [str(ns) for ns in (root.nsmap or {}).values() if ns] + [namespace(root.tag)]
@@ -435,8 +485,7 @@ class _Reader:
         if self.refs.unresolved:
             self.warnings.append(
                 f"{self.refs.unresolved} xlink:href geometry references could not be resolved "
-                "(target in another file, missing, or defined after the reference in another "
-                "object): those surfaces are missing"
+                "(a target in another file, or missing): those surfaces are missing"
             )
         if self.ade:
             spaces = ", ".join(f"{p} = {ns}" for p, ns in sorted(self.ade.items()))

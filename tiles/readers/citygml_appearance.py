@@ -12,9 +12,13 @@ triangulated. It keeps, for the chosen theme (``options.appearance_theme``, else
   ``target/@uri`` + ``textureCoordinates/@ring``; 3.0: ``TextureAssociation`` with
   ``target`` and ``TexCoordList`` of ``textureCoordinates`` + ``ring`` pairs).
 
-GeoreferencedTexture, TexCoordGen (a world-to-texture matrix) and targets that are not
-polygons (a whole MultiSurface) are counted and reported as unsupported. The geometry
-reader tells :meth:`CityGMLAppearance.saw_polygon` the ring ids of each targeted polygon.
+A target may name an aggregate instead of a polygon (a MultiSurface, CompositeSurface,
+Solid, Shell, TriangulatedSurface...): its member polygons take its material, and its
+texture with the coordinates of their rings, unless they are targets of their own. The
+geometry reader tells :meth:`CityGMLAppearance.inherit` which targeted aggregates a polygon
+lies in, and :meth:`CityGMLAppearance.saw_polygon` the ring ids of each targeted polygon.
+GeoreferencedTexture and TexCoordGen (a world-to-texture matrix) are counted and reported
+as unsupported.
 """
 
 from __future__ import annotations
@@ -130,6 +134,21 @@ class CityGMLAppearance:
                 self.ring_uv[ring] = (texture, uv)
 
     # -- the geometry pass --------------------------------------------------------------
+    def inherit(self, pid: str, aggregates: list[str]) -> None:
+        """Polygon ``pid`` lies in the targeted ``aggregates`` (outermost first): it takes
+        the innermost one's material and texture where it has none of its own."""
+        if pid not in self.polygon_x3d:
+            x3d = next(
+                (self.polygon_x3d[a] for a in reversed(aggregates) if a in self.polygon_x3d), None
+            )
+            if x3d is not None:
+                self.polygon_x3d[pid] = x3d
+        if pid not in self.textured_polygons and any(
+            a in self.textured_polygons for a in aggregates
+        ):
+            self.textured_polygons.add(pid)
+        self.targets.add(pid)
+
     def saw_polygon(
         self, pid: str, ring_ids: list[str | None], rings: list[NDArray[np.float64]]
     ) -> None:

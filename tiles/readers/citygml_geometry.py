@@ -110,6 +110,9 @@ class GeometryReader:
         self._depth = 0
         #: Told the ring ids of polygons that appearances target (see citygml_appearance).
         self.appearance: Any = None
+        #: The appearance-targeted aggregates (MultiSurface, CompositeSurface, Solid, ...)
+        #: being walked, outermost first, each with a count of its polygons without an id.
+        self._aggregates: list[list[Any]] = []
 
     def polygons(self, elem: Any, oid: str, dim: int = 3) -> list[Polygon]:
         out: list[Polygon] = []
@@ -132,14 +135,13 @@ class GeometryReader:
             return
         if name in _POLYGONS:
             rings = self._rings(elem, oid, dim)
-            if rings and self.appearance is not None:
-                pid = gml_id(elem)
-                if pid in self.appearance.targets:
-                    self.appearance.saw_polygon(pid, ring_ids(elem), rings)
             if rings:
+                pid = gml_id(elem)
+                if self.appearance is not None:
+                    pid = self._targeted(pid, elem, rings)
                 if reverse:
                     rings = [r[::-1] for r in rings]
-                out.append((gml_id(elem), rings))
+                out.append((pid, rings))
             return
         if name in _NON_MESH:
             self.non_mesh += 1
@@ -150,10 +152,31 @@ class GeometryReader:
         if name == "OrientableSurface" and elem.get("orientation") == "-":
             reverse = not reverse
         solid = name == "Solid"
-        for child in elem:
-            if solid and local(child.tag) == "interior":
-                continue  # cavities are inside the exterior shell: not drawn
-            self._walk(child, oid, dim, reverse, out)
+        aggregate = gml_id(elem) if self.appearance is not None else None
+        targeted = aggregate is not None and aggregate in self.appearance.targets
+        if targeted:
+            self._aggregates.append([aggregate, 0])
+        try:
+            for child in elem:
+                if solid and local(child.tag) == "interior":
+                    continue  # cavities are inside the exterior shell: not drawn
+                self._walk(child, oid, dim, reverse, out)
+        finally:
+            if targeted:
+                self._aggregates.pop()
+
+    def _targeted(self, pid: str | None, elem: Any, rings: list[NDArray[np.float64]]) -> str | None:
+        """Tell the appearance about a polygon it targets, by its own id or through an
+        aggregate around it (a polygon without an id there gets ``<aggregate>#<n>``, the
+        same every time the aggregate is walked); return the polygon's id."""
+        if self._aggregates and pid is None:
+            self._aggregates[-1][1] += 1
+            pid = f"{self._aggregates[-1][0]}#{self._aggregates[-1][1]}"
+        if pid is not None and self._aggregates:
+            self.appearance.inherit(pid, [a[0] for a in self._aggregates])
+        if pid is not None and pid in self.appearance.targets:
+            self.appearance.saw_polygon(pid, ring_ids(elem), rings)
+        return pid
 
     def _resolve(self, href: str, oid: str, dim: int, reverse: bool, out: list[Polygon]) -> None:
         gid = href[1:] if href.startswith("#") else None
@@ -176,6 +199,11 @@ class GeometryReader:
                 self._depth -= 1
         elif gid in self.refs.cache:
             found = self.refs.cache[gid]
+            if self._aggregates and self.appearance is not None:  # (their materials only)
+                aggregates = [a[0] for a in self._aggregates]
+                for pid, _ in found:
+                    if pid is not None:
+                        self.appearance.inherit(pid, aggregates)
         else:
             self.refs.unresolved += 1
             return
