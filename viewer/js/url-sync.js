@@ -48,6 +48,31 @@ export function findLoadedFeature(tileset, id) {
 }
 
 /**
+ * The feature `id` of `layer` once a loaded tile of the shown layer has it (shared links,
+ * the map search); null when every tile in view has loaded without it, the layer failed or
+ * is gone, `isCurrent()` turned false, or after `timeoutMs`.
+ * @param {{tilesetOf: (name) => object|undefined, twin, layer: string, id: string,
+ *   win?: Window, timeoutMs?: number, isCurrent?: () => boolean}} options
+ */
+export async function waitForFeature(options) {
+  const { tilesetOf, twin, layer, id, win = globalThis } = options;
+  const { timeoutMs = FIND_TIMEOUT_MS, isCurrent = () => true } = options;
+  const deadline = Date.now() + timeoutMs;
+  let settled = 0;
+  while (Date.now() < deadline && isCurrent()) {
+    const tileset = tilesetOf(layer);
+    const feature = tileset && tileset.show && findLoadedFeature(tileset, id);
+    if (feature) return feature;
+    // Every tile in view loaded and still not there: it is not in this view.
+    if (tileset?.tilesLoaded || twin.layers[layer]?.error || !twin.layers[layer]) settled += 1;
+    else settled = 0;
+    if (settled >= 4) return null;
+    await new Promise((r) => win.setTimeout(r, POLL_MS));
+  }
+  return null;
+}
+
+/**
  * @param {{viewer, twin, doc: Document, tilesetOf: (name) => object|undefined,
  *   setLayerVisible: (name, visible) => void, selectFeature: (feature) => void,
  *   clearSelection: () => void, catalogue, sensors}} options
@@ -161,21 +186,7 @@ export function createUrlSync(options) {
     viewer.scene.requestRender();
   }
 
-  async function findFeature(layer, id) {
-    const deadline = Date.now() + FIND_TIMEOUT_MS;
-    let settled = 0;
-    while (Date.now() < deadline) {
-      const tileset = tilesetOf(layer);
-      const feature = tileset && tileset.show && findLoadedFeature(tileset, id);
-      if (feature) return feature;
-      // Every tile in view loaded and still not there: it is not in this view.
-      if (tileset?.tilesLoaded || twin.layers[layer]?.error || !twin.layers[layer]) settled += 1;
-      else settled = 0;
-      if (settled >= 4) return null;
-      await new Promise((r) => win.setTimeout(r, POLL_MS));
-    }
-    return null;
-  }
+  const findFeature = (layer, id) => waitForFeature({ tilesetOf, twin, layer, id, win });
 
   async function applyFilter(filter) {
     const now = readFilter();
