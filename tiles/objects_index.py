@@ -197,6 +197,9 @@ _WORD = re.compile(r"\w", re.UNICODE)
 def fts_query(text: str) -> str | None:
     """``text`` as an FTS5 query: every word a quoted prefix phrase, all of them required.
 
+    A one-character word matches whole words only: as a prefix it would match nearly
+    everything (and cost a full ranking) on the first key press of a search-as-you-type box.
+
     Quotes are doubled inside the phrase, so ``"``, ``*``, ``AND``, ``NEAR(``, ``:`` and
     ``^`` are searched as text, never parsed as FTS5 syntax. None when no word is left.
     """
@@ -204,7 +207,7 @@ def fts_query(text: str) -> str | None:
     words = [w for w in words if _WORD.search(w)][:MAX_WORDS]
     if not words:
         return None
-    return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+    return " ".join('"' + w.replace('"', '""') + ('"*' if len(w) > 1 else '"') for w in words)
 
 
 class ObjectIndex:
@@ -248,9 +251,10 @@ class ObjectIndex:
         if match is None:
             return []
         rows = self._query(
-            f"SELECT {_COLUMNS}, o.attributes, f.rank FROM objects_fts f "
-            "JOIN objects o ON o.n = f.rowid WHERE objects_fts MATCH ? "
-            "ORDER BY f.rank, o.id LIMIT ?",
+            # rank alone inside (FTS5's ranked LIMIT); the join only for those kept
+            f"SELECT {_COLUMNS}, o.attributes, f.rank FROM (SELECT rowid, rank "
+            "FROM objects_fts WHERE objects_fts MATCH ? ORDER BY rank LIMIT ?) f "
+            "JOIN objects o ON o.n = f.rowid ORDER BY f.rank, o.n",
             (match, limit),
         )
         return [ObjectRow(*r) for r in rows]

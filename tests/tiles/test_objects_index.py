@@ -175,7 +175,8 @@ def test_hostile_text_is_searched_as_words(small: ObjectIndex, text: str) -> Non
 def test_fts_query_quotes_every_word() -> None:
     assert fts_query('say "hi" NEAR(') == '"say"* """hi"""* "NEAR("*'
     assert fts_query("  --- ***  ") is None
-    assert fts_query("a " * 50) == " ".join(['"a"*'] * 10)
+    assert fts_query("ab " * 50) == " ".join(['"ab"*'] * 10)
+    assert fts_query("x 1 ab") == '"x" "1" "ab"*'  # one character: whole words only
 
 
 def test_quoted_operators_are_found_as_text(small: ObjectIndex) -> None:
@@ -205,3 +206,13 @@ def test_cache_is_bounded_and_skips_versions_without_index(
     assert len(cache) == 2
     assert cache.get(out) is not first  # evicted, opened again
     assert first.count() == len(_rows(out / INDEX_NAME))  # still usable by a late reader
+
+
+def test_point_clouds_write_no_index(tmp_path: Path) -> None:
+    from points_tools import synthetic, write_las
+
+    src = write_las(tmp_path / "hbg.las", synthetic(356_750.0, 6_214_030.0, 20.0), "EPSG:3006")
+    report = convert(src, tmp_path / "out")
+    assert report.point_count > 0
+    assert report.search_index == {}
+    assert not (tmp_path / "out" / INDEX_NAME).exists()
