@@ -142,6 +142,8 @@ def test_the_layers_parameter_restricts_objects(env: tuple[TestClient, Path, str
     assert {x["layer"] for x in r.json()["results"]} == {"secret"}
     r = client.get("/api/search", params={"q": "Building", "layers": "nosuch,demo"}, headers=auth)
     assert {x["layer"] for x in r.json()["results"]} == {"demo"}
+    r = client.get("/api/search", params={"q": "Teststadhuis", "layers": ""}, headers=auth)
+    assert {x["layer"] for x in r.json()["results"]} == {"secret"}  # empty: every layer
 
 
 def test_internal_layers_are_searched_only_for_those_allowed(

@@ -14,11 +14,12 @@ projects found by their summary, description or tags only.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 from pyproj import Geod
+from sqlalchemy.orm import Session
 
 from layers.catalogue import service
 from layers.catalogue.models import Project
@@ -181,7 +182,7 @@ def project_result(project: Project) -> SearchResult | None:
 
 
 def _projects(
-    db: Any, principal: Principal, q: str, limit: int
+    db: Session, principal: Principal, q: str, limit: int
 ) -> tuple[list[SearchResult], list[SearchResult]]:
     """Projects whose title has every word, and the others that match."""
     found, _ = service.search_projects(
@@ -239,7 +240,7 @@ def search(
     limit: Annotated[int, Query(description="At most this many results (1 to 50).")] = 10,
     layers: Annotated[
         str | None,
-        Query(description="Comma-separated layer names to search objects in (default: all)."),
+        Query(description="Comma-separated layer names to search objects in (empty: all)."),
     ] = None,
     kinds: Annotated[
         str | None,
@@ -260,7 +261,7 @@ def search(
     ranked: list[tuple[float, str, str, SearchResult]] = []
     unindexed: list[str] = []
     if "object" in wanted_kinds:
-        indexes, unindexed = _indexes(store, principal, _names(layers, "layers"))
+        indexes, unindexed = _indexes(store, principal, _names(layers, "layers") or None)
         seen: set[tuple[str, str]] = set()
         for layer, index in indexes:
             for row in index.exact(text, limit):
