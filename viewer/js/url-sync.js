@@ -33,18 +33,28 @@ function* contentFeatures(content) {
   for (let i = 0; i < n; i++) yield content.getFeature(i);
 }
 
-/** The loaded feature of `tileset` whose id is `id`, or null. */
+/**
+ * The loaded feature of `tileset` whose id is `id`, or null. Coarser tiles carry simplified
+ * copies of an object: the copy in the most refined loaded tile is the one drawn close up,
+ * so that one is selected (and highlighted).
+ */
 export function findLoadedFeature(tileset, id) {
-  const stack = tileset?.root ? [tileset.root] : [];
+  const stack = tileset?.root ? [[tileset.root, 0]] : [];
+  let found = null;
+  let foundDepth = -1;
   while (stack.length) {
-    const tile = stack.pop();
-    for (const child of tile.children || []) stack.push(child);
-    if (!tile.contentReady) continue;
+    const [tile, depth] = stack.pop();
+    for (const child of tile.children || []) stack.push([child, depth + 1]);
+    if (!tile.contentReady || depth <= foundDepth) continue;
     for (const feature of contentFeatures(tile.content)) {
-      if (String(readProperty(feature, "id")) === id) return feature;
+      if (String(readProperty(feature, "id")) === id) {
+        found = feature;
+        foundDepth = depth;
+        break;
+      }
     }
   }
-  return null;
+  return found;
 }
 
 /**
