@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import georef, lod, readers, textures
+from . import georef, lod, objects_index, readers, textures
 from .compress import finish_tile
 from .errors import CRSMissing, InputError
 from .gltf import TileMesh, write_glb
@@ -77,6 +77,9 @@ class Report:
     #: (CRS record, z range and robust range, outliers, timings).
     point_count: int = 0
     points: dict[str, Any] = field(default_factory=dict)
+    #: The object index (``objects.sqlite``, :mod:`tiles.objects_index`): objects, bytes,
+    #: seconds. Empty for point clouds and for versions converted before it existed.
+    search_index: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -132,11 +135,14 @@ def convert(
         (extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2, float(h.min())
     )
     enu = _to_enu(frame, llh)
+    counts = np.array([f.mesh.positions.shape[0] for f in data.features], dtype=np.int64)
+    bounds = objects_index.feature_bounds(llh, counts)
     del llh
     staging = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:12]}"
     try:
         appearance, appearance_warnings = textures.prepare(data, options.max_texture_size)
         tiles = _write_tiles(data.features, enu, frame, staging, options, appearance)
+        index = objects_index.write_index(staging / objects_index.INDEX_NAME, data.features, bounds)
         warnings = list(data.warnings) + appearance_warnings
         if "outside the area" in axes.note:
             warnings.append(axes.note)
@@ -169,6 +175,7 @@ def convert(
             appearance=appearance.report() if appearance else {},
             units=policy.units,
             height_shift=round(shift, 3),
+            search_index=index,
         )
         finish(report, started, staging, out_dir)
     except BaseException:

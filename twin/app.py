@@ -48,7 +48,7 @@ from .errors import (
     TileNotFound,
     TwinError,
 )
-from .routes import api, auth, imports, layer_admin, ogc, projects, sensors, tiles
+from .routes import api, auth, imports, layer_admin, ogc, projects, search, sensors, tiles
 from .routes.projects import PreconditionRequired
 from .settings import Settings
 from .store import InvalidLayerName, Store
@@ -211,6 +211,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ogc.router)
     app.include_router(projects.router)
     app.include_router(sensors.router)
+    app.include_router(search.router)
 
     viewer_dir: Path = settings.viewer_dir
     index = viewer_dir / "index.html"

@@ -53,6 +53,22 @@ class InvalidRequest(TwinError):
     code = "invalid_request"
 
 
+class InvalidQuery(InvalidRequest):
+    """A query parameter the route cannot use (the response names it in ``field``)."""
+
+    code = "invalid_query"
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ObjectNotFound(NotFound):
+    """No such object in the layer's current version, or the version has no object index."""
+
+    code = "object_not_found"
+
+
 # --- accounts ---
 
 

@@ -151,6 +151,8 @@ def viewer_config(
             "versions": "/api/layers/{layer}/versions",
             "manage_layers": "/api/manage/layers",
             "layer": "/api/layers/{layer}",
+            "search": "/api/search",
+            "object": "/api/layers/{layer}/objects/{id}",
         },
         catalogue=CatalogueConfig(stale_months=settings.stale_months),
     )

@@ -322,7 +322,7 @@ export function createCatalogue({ viewer, config, notice, twin, whenReady, onOpe
   return {
     start,
     close,
-    openProject: (id) => open(id),
+    openProject: (id, options) => open(id, options),
     get placing() {
       return editor.placing;
     },

@@ -80,5 +80,8 @@ export function parseConfig(json) {
         : "/cesium/",
     baseMap: normaliseBaseMap(json.base_map),
     layers: parsed,
+    // The map search (`api.search`); the server's usual URL when an older one names none.
+    searchUrl:
+      typeof json.api?.search === "string" && json.api.search !== "" ? json.api.search : "/api/search",
   };
 }

@@ -10,6 +10,7 @@ import { createInfoPanel } from "./info-panel.js";
 import { createLayerPanel } from "./layer-panel.js";
 import { afterFrames, createViewer, flyToData, loadTileset } from "./map.js";
 import { createNotice } from "./notice.js";
+import { createSearch } from "./search.js";
 import { createSensors } from "./sensors-view.js";
 import { initLanguage } from "./language.js";
 import { t } from "./strings.js";
@@ -348,6 +349,20 @@ async function start() {
     },
   });
   sensors.start().catch((err) => console.error("twin: sensors", err));
+  createSearch({
+    doc: document,
+    viewer,
+    twin,
+    notice,
+    url: config.searchUrl,
+    tilesetOf: (name) => tilesets.get(name),
+    showLayer: (name) => {
+      layerPanel.setChecked(name, true);
+      setLayerVisible(name, true);
+    },
+    selectFeature,
+    openProject: (id, options) => catalogue.openProject(id, options),
+  });
   const urlSync = createUrlSync({
     viewer,
     twin,

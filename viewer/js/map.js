@@ -108,17 +108,28 @@ function sphereOfExtent(extent, heightRange) {
   return sphere;
 }
 
-function flyToSphere(viewer, sphere, duration) {
+function flyToSphere(viewer, sphere, duration, range = null) {
   const C = Cesium();
   return new Promise((resolve) => {
-    const range = Math.max(rangeToFit(viewer.camera, sphere.radius), 50);
+    const distance = range ?? Math.max(rangeToFit(viewer.camera, sphere.radius), 50);
     viewer.camera.flyToBoundingSphere(sphere, {
-      offset: new C.HeadingPitchRange(0, C.Math.toRadians(PITCH_DEGREES), range),
+      offset: new C.HeadingPitchRange(0, C.Math.toRadians(PITCH_DEGREES), distance),
       duration,
-      complete: resolve,
-      cancel: resolve,
+      complete: () => resolve(true),
+      cancel: () => resolve(false),
     });
   });
+}
+
+/**
+ * Fly to look at a point (degrees, ellipsoidal metres) from the south at the same pitch as
+ * every other flight, `range` metres away. Resolves true when the flight ended there, false
+ * when it was interrupted.
+ */
+export function flyToPoint(viewer, { lon, lat, height = 0 }, range, { duration = 1.5 } = {}) {
+  const C = Cesium();
+  const sphere = new C.BoundingSphere(C.Cartesian3.fromDegrees(lon, lat, height), 1);
+  return flyToSphere(viewer, sphere, duration, range);
 }
 
 /**

@@ -33,16 +33,51 @@ function* contentFeatures(content) {
   for (let i = 0; i < n; i++) yield content.getFeature(i);
 }
 
-/** The loaded feature of `tileset` whose id is `id`, or null. */
+/**
+ * The loaded feature of `tileset` whose id is `id`, or null. Coarser tiles carry simplified
+ * copies of an object: the copy in the most refined loaded tile is the one drawn close up,
+ * so that one is selected (and highlighted).
+ */
 export function findLoadedFeature(tileset, id) {
-  const stack = tileset?.root ? [tileset.root] : [];
+  const stack = tileset?.root ? [[tileset.root, 0]] : [];
+  let found = null;
+  let foundDepth = -1;
   while (stack.length) {
-    const tile = stack.pop();
-    for (const child of tile.children || []) stack.push(child);
-    if (!tile.contentReady) continue;
+    const [tile, depth] = stack.pop();
+    for (const child of tile.children || []) stack.push([child, depth + 1]);
+    if (!tile.contentReady || depth <= foundDepth) continue;
     for (const feature of contentFeatures(tile.content)) {
-      if (String(readProperty(feature, "id")) === id) return feature;
+      if (String(readProperty(feature, "id")) === id) {
+        found = feature;
+        foundDepth = depth;
+        break;
+      }
     }
+  }
+  return found;
+}
+
+/**
+ * The feature `id` of `layer` once a loaded tile of the shown layer has it (shared links,
+ * the map search); null when every tile in view has loaded without it, the layer failed or
+ * is gone, `isCurrent()` turned false, or after `timeoutMs`.
+ * @param {{tilesetOf: (name) => object|undefined, twin, layer: string, id: string,
+ *   win?: Window, timeoutMs?: number, isCurrent?: () => boolean}} options
+ */
+export async function waitForFeature(options) {
+  const { tilesetOf, twin, layer, id, win = globalThis } = options;
+  const { timeoutMs = FIND_TIMEOUT_MS, isCurrent = () => true } = options;
+  const deadline = Date.now() + timeoutMs;
+  let settled = 0;
+  while (Date.now() < deadline && isCurrent()) {
+    const tileset = tilesetOf(layer);
+    const feature = tileset && tileset.show && findLoadedFeature(tileset, id);
+    if (feature) return feature;
+    // Every tile in view loaded and still not there: it is not in this view.
+    if (tileset?.tilesLoaded || twin.layers[layer]?.error || !twin.layers[layer]) settled += 1;
+    else settled = 0;
+    if (settled >= 4) return null;
+    await new Promise((r) => win.setTimeout(r, POLL_MS));
   }
   return null;
 }
@@ -161,21 +196,7 @@ export function createUrlSync(options) {
     viewer.scene.requestRender();
   }
 
-  async function findFeature(layer, id) {
-    const deadline = Date.now() + FIND_TIMEOUT_MS;
-    let settled = 0;
-    while (Date.now() < deadline) {
-      const tileset = tilesetOf(layer);
-      const feature = tileset && tileset.show && findLoadedFeature(tileset, id);
-      if (feature) return feature;
-      // Every tile in view loaded and still not there: it is not in this view.
-      if (tileset?.tilesLoaded || twin.layers[layer]?.error || !twin.layers[layer]) settled += 1;
-      else settled = 0;
-      if (settled >= 4) return null;
-      await new Promise((r) => win.setTimeout(r, POLL_MS));
-    }
-    return null;
-  }
+  const findFeature = (layer, id) => waitForFeature({ tilesetOf, twin, layer, id, win });
 
   async function applyFilter(filter) {
     const now = readFilter();

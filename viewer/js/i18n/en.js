@@ -333,6 +333,25 @@ export const en = {
   "share.field": "Link to this view",
   "share.openFull": "Open in twin",
   "share.notFound": "Object {id} from the link was not found here",
+
+  // The map search (search.js, search-model.js).
+  "search.label": "Search the map",
+  "search.placeholder": "ID, attribute, project, coordinate…",
+  "search.hint": "An object ID or attribute value, a project title, or a coordinate in SWEREF 99 TM (N E) or WGS 84 (lat, lon). Down arrow for the results, Enter chooses, Esc closes.",
+  "search.results": "Results",
+  "search.group.object": "Objects",
+  "search.group.project": "Projects",
+  "search.group.coordinate": "Coordinates",
+  "search.inLayer": "in layer {layer}",
+  "search.searching": "Searching…",
+  "search.count": ({ count }) => (count === 1 ? "1 result" : `${count} results`),
+  "search.none": "No results for “{query}”",
+  "search.error": "The search failed: {message}",
+  "search.unindexed": "Not searchable yet (no search index): {layers}",
+  "search.clear": "Clear the search",
+  "search.going": "Showing {what}",
+  "search.notFound": "Object {id} was not found in the loaded parts of {layer}",
+  "search.markerRemoved": "The coordinate's marker was removed",
 };
 
 export default en;

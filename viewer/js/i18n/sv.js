@@ -335,6 +335,25 @@ export const sv = {
   "share.field": "Länk till den här vyn",
   "share.openFull": "Öppna i twin",
   "share.notFound": "Objektet {id} i länken hittades inte här",
+
+  // The map search (search.js, search-model.js).
+  "search.label": "Sök i kartan",
+  "search.placeholder": "ID, attribut, projekt, koordinat…",
+  "search.hint": "Objekt-id eller attributvärde, projekttitel, eller en koordinat i SWEREF 99 TM (N E) eller WGS 84 (lat, lon). Pil ned för träffarna, Enter väljer, Esc stänger.",
+  "search.results": "Träffar",
+  "search.group.object": "Objekt",
+  "search.group.project": "Projekt",
+  "search.group.coordinate": "Koordinater",
+  "search.inLayer": "i lagret {layer}",
+  "search.searching": "Söker…",
+  "search.count": ({ count }) => (count === 1 ? "1 träff" : `${count} träffar`),
+  "search.none": "Inga träffar för ”{query}”",
+  "search.error": "Sökningen misslyckades: {message}",
+  "search.unindexed": "Inte sökbara ännu (inget sökindex): {layers}",
+  "search.clear": "Rensa sökningen",
+  "search.going": "Visar {what}",
+  "search.notFound": "Objektet {id} hittades inte i de laddade delarna av {layer}",
+  "search.markerRemoved": "Markeringen av koordinaten togs bort",
 };
 
 export default sv;
