@@ -323,6 +323,11 @@ export function createCatalogue({ viewer, config, notice, twin, whenReady, onOpe
     start,
     close,
     openProject: (id, options) => open(id, options),
+    /** The listed projects (the map shows exactly these) and a municipality's name. */
+    get projects() {
+      return state.projects;
+    },
+    municipalityName,
     get placing() {
       return editor.placing;
     },

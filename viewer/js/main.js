@@ -11,6 +11,7 @@ import { createLayerPanel } from "./layer-panel.js";
 import { afterFrames, createViewer, flyToData, loadTileset } from "./map.js";
 import { createNotice } from "./notice.js";
 import { createSearch } from "./search.js";
+import { createOnMap } from "./onmap.js";
 import { createSensors } from "./sensors-view.js";
 import { initLanguage } from "./language.js";
 import { t } from "./strings.js";
@@ -61,6 +62,7 @@ let viewer = null;
 let highlighter = null;
 let catalogue = null;
 let sensors = null;
+let onMap = null;
 let markReady;
 const whenReady = new Promise((resolve) => {
   markReady = resolve;
@@ -122,6 +124,7 @@ function setLayerVisible(name, visible) {
     highlighter.dropTileset(tileset);
   }
   viewer.scene.requestRender();
+  onMap?.refresh();
   const title = layerOfTileset.get(tileset).title;
   notice.announce(t(visible ? "layers.shown" : "layers.hidden", { title }));
 }
@@ -132,6 +135,7 @@ function zoomToLayer(name) {
   if (tileset && !tileset.show) {
     tileset.show = true;
     layerPanel.setChecked(name, true);
+    onMap?.refresh();
   }
   flyToData(viewer, tileset ? [tileset] : [], layer?.extent, layer?.heightRange);
 }
@@ -362,6 +366,16 @@ async function start() {
     },
     selectFeature,
     openProject: (id, options) => catalogue.openProject(id, options),
+  });
+  twin.onMap = {};
+  onMap = createOnMap(document, {
+    layers: () =>
+      config.layers.map((l) => ({ ...l, shown: Boolean(tilesets.get(l.name)?.show), error: twin.layers[l.name]?.error })),
+    projects: () => catalogue.projects,
+    things: () => sensors.summaries(),
+    municipalityName: catalogue.municipalityName,
+    open: { layer: zoomToLayer, project: (id) => catalogue.openProject(id, { fly: true }), sensor: sensors.openThing },
+    status: twin.onMap,
   });
   const urlSync = createUrlSync({
     viewer,

@@ -85,10 +85,11 @@ export function createSensorCard(doc, handlers) {
           })
         : null;
     // The value, its time and state are read out when they change while the card is open.
+    // Its own <dl>: a <dl> holds only dt/dd groups (in a <div> each), not a wrapper.
     const live = el(
       doc,
-      "div",
-      { className: "sensor-live", attrs: { "aria-live": "polite", "aria-atomic": "true" } },
+      "dl",
+      { className: "rows sensor-live", attrs: { "aria-live": "polite", "aria-atomic": "true" } },
       [
         row(t("sensors.latest"), parts.value),
         row(t("sensors.at"), parts.time),
@@ -96,7 +97,6 @@ export function createSensorCard(doc, handlers) {
       ],
     );
     const rows = el(doc, "dl", { className: "rows" }, [
-      live,
       d.property ? row(t("sensors.property"), el(doc, "span", { text: d.property })) : null,
       d.sensor ? row(t("sensors.sensor"), el(doc, "span", { text: d.sensor })) : null,
       thresholds ? row(t("sensors.thresholds"), el(doc, "span", { text: thresholds })) : null,
@@ -108,6 +108,7 @@ export function createSensorCard(doc, handlers) {
       [
         el(doc, "h3", { className: "rows-heading", text: d.name }),
         d.description ? el(doc, "p", { className: "muted", text: d.description }) : null,
+        live,
         rows,
       ],
     );

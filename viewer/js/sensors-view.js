@@ -355,6 +355,10 @@ export function createSensors({
       return status.mode === "history";
     },
     live: () => goLive(),
+    /** Open a thing's card and fly to its marker (the "På kartan" list). */
+    openThing: (key) => open(key, { fly: true }),
+    /** Each listed thing's name and what its marker shows (live or at the slider's time). */
+    summaries: () => things.map((th) => ({ key: th.key, name: th.name, ...summaryOf(th) })),
     /** Login or logout: what this person may see changed; reload and reconnect. */
     setUser(user) {
       const key = user?.email ?? null;
