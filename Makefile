@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint typecheck bench system-deps clean
+.PHONY: setup run test lint typecheck bench screenshots system-deps clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -41,6 +41,10 @@ test: system-deps setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; \
 	exit $$rc
+
+# The pictures in docs/VIEWER.md, from a real twin over the demo city (Chromium, no download).
+screenshots: system-deps setup
+	$(BIN)/python docs/screenshots/capture.py
 
 lint: setup
 	$(BIN)/ruff check .
