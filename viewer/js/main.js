@@ -13,6 +13,7 @@ import { createNotice } from "./notice.js";
 import { createSensors } from "./sensors-view.js";
 import { initLanguage } from "./language.js";
 import { t } from "./strings.js";
+import { createTools } from "./tools.js";
 import { createUrlSync, setupEmbed } from "./url-sync.js";
 import {
   describeFeature,
@@ -60,6 +61,7 @@ let viewer = null;
 let highlighter = null;
 let catalogue = null;
 let sensors = null;
+let tools = null;
 let markReady;
 const whenReady = new Promise((resolve) => {
   markReady = resolve;
@@ -217,7 +219,7 @@ function wireInput() {
 
   const hoverNow = () => {
     frame = 0;
-    if (!hoverAt || dragging) return;
+    if (!hoverAt || dragging || tools?.active) return;
     const picked = scene.pick(hoverAt);
     const onCatalogue = catalogue?.hover(picked);
     const onSensor = sensors?.hover(picked);
@@ -245,7 +247,13 @@ function wireInput() {
     scene.canvas.style.cursor = "";
   });
   handler.setInputAction((click) => {
-    const picked = scene.pick(click.position);
+    // An active tool (measuring, pedestrian view) takes the click first.
+    if (tools?.click(click.position)) return;
+    let picked = scene.pick(click.position);
+    // The measurement's own lines and labels are never objects: what lies beneath is.
+    if (tools?.owns(picked)) {
+      picked = scene.drillPick(click.position, 4).find((p) => !tools.owns(p));
+    }
     if (catalogue?.click(click.position, picked)) return;
     if (sensors?.click(picked)) return;
     const feature = featureUnder(scene, click.position, picked);
@@ -329,6 +337,18 @@ async function start() {
   // For debugging from the console; not enumerable so JSON.stringify(twin) stays small.
   Object.defineProperty(twin, "viewer", { value: viewer, enumerable: false });
   wireInput();
+  tools = createTools({
+    viewer,
+    doc: document,
+    twin,
+    notice,
+    config,
+    onActivate: () => {
+      clearSelection();
+      highlighter.hover(undefined);
+      twin.hovered = null;
+    },
+  });
   imports = createImports({ viewer, config, notice, twin, refreshLayers });
   const onOpen = () => {
     clearSelection();
@@ -361,6 +381,7 @@ async function start() {
     clearSelection,
     catalogue,
     sensors,
+    shadows: tools.shadows,
   });
   // A shared link's camera replaces the first flight.
   const linkedCamera = urlSync.startCamera();

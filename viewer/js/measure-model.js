@@ -178,6 +178,10 @@ export function heightMeasure(a, b) {
 
 const NBSP = "\u00a0";
 
+/** `value` with exactly `digits` decimals in the viewer's locale. */
+const fixed = (value, digits) =>
+  formatNumber(value, { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
 function digitsFor(value) {
   const v = Math.abs(value);
   if (v < 10) return 2;
@@ -189,21 +193,18 @@ function digitsFor(value) {
 export function formatLength(metres) {
   if (!Number.isFinite(metres)) return "–";
   if (Math.abs(metres) >= KM_FROM) {
-    return `${formatNumber(metres / 1000, { maximumFractionDigits: 2, minimumFractionDigits: 2 })}${NBSP}km`;
+    return `${fixed(metres / 1000, 2)}${NBSP}km`;
   }
-  const digits = digitsFor(metres);
-  return `${formatNumber(metres, { maximumFractionDigits: digits, minimumFractionDigits: digits })}${NBSP}m`;
+  return `${fixed(metres, digitsFor(metres))}${NBSP}m`;
 }
 
 /** An area in the viewer's locale: "31 666 m²", "45,2 m²", "2,50 km²". */
 export function formatArea(squareMetres) {
   if (!Number.isFinite(squareMetres)) return "–";
   if (Math.abs(squareMetres) >= KM2_FROM) {
-    const km2 = squareMetres / 1_000_000;
-    return `${formatNumber(km2, { maximumFractionDigits: 2, minimumFractionDigits: 2 })}${NBSP}km²`;
+    return `${fixed(squareMetres / 1_000_000, 2)}${NBSP}km²`;
   }
-  const digits = Math.abs(squareMetres) < 100 ? 1 : 0;
-  return `${formatNumber(squareMetres, { maximumFractionDigits: digits, minimumFractionDigits: digits })}${NBSP}m²`;
+  return `${fixed(squareMetres, Math.abs(squareMetres) < 100 ? 1 : 0)}${NBSP}m²`;
 }
 
 /** A signed vertical difference: "+12,3 m" / "−4,00 m". */
