@@ -15,6 +15,7 @@ import { createOnMap } from "./onmap.js";
 import { createSensors } from "./sensors-view.js";
 import { initLanguage } from "./language.js";
 import { t } from "./strings.js";
+import { createTools } from "./tools.js";
 import { createUrlSync, setupEmbed } from "./url-sync.js";
 import {
   describeFeature,
@@ -63,6 +64,7 @@ let highlighter = null;
 let catalogue = null;
 let sensors = null;
 let onMap = null;
+let tools = null;
 let markReady;
 const whenReady = new Promise((resolve) => {
   markReady = resolve;
@@ -222,7 +224,7 @@ function wireInput() {
 
   const hoverNow = () => {
     frame = 0;
-    if (!hoverAt || dragging) return;
+    if (!hoverAt || dragging || tools?.active) return;
     const picked = scene.pick(hoverAt);
     const onCatalogue = catalogue?.hover(picked);
     const onSensor = sensors?.hover(picked);
@@ -250,7 +252,13 @@ function wireInput() {
     scene.canvas.style.cursor = "";
   });
   handler.setInputAction((click) => {
-    const picked = scene.pick(click.position);
+    // An active tool (measuring, pedestrian view) takes the click first.
+    if (tools?.click(click.position)) return;
+    let picked = scene.pick(click.position);
+    // The measurement's own lines and labels are never objects: what lies beneath is.
+    if (tools?.owns(picked)) {
+      picked = scene.drillPick(click.position, 4).find((p) => !tools.owns(p));
+    }
     if (catalogue?.click(click.position, picked)) return;
     if (sensors?.click(picked)) return;
     const feature = featureUnder(scene, click.position, picked);
@@ -334,6 +342,18 @@ async function start() {
   // For debugging from the console; not enumerable so JSON.stringify(twin) stays small.
   Object.defineProperty(twin, "viewer", { value: viewer, enumerable: false });
   wireInput();
+  tools = createTools({
+    viewer,
+    doc: document,
+    twin,
+    notice,
+    config,
+    onActivate: () => {
+      clearSelection();
+      highlighter.hover(undefined);
+      twin.hovered = null;
+    },
+  });
   imports = createImports({ viewer, config, notice, twin, refreshLayers });
   const onOpen = () => {
     clearSelection();
@@ -390,6 +410,7 @@ async function start() {
     clearSelection,
     catalogue,
     sensors,
+    shadows: tools.shadows,
   });
   // A shared link's camera replaces the first flight.
   const linkedCamera = urlSync.startCamera();

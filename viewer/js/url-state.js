@@ -11,6 +11,10 @@
 //   project=12                         the open project card
 //   q, m, cat, status                  catalogue filter: text, municipality, category, status
 //   t=2026-11-27T10:00:00Z             the sensors' time slider
+//   sun=2026-12-21T08:30:00Z           shadows on, the sun at that instant (UTC; the tools'
+//                                      date-time input shows it in local time). Kept apart
+//                                      from `t`: replaying sensors and lighting the city are
+//                                      separate choices, and either may be on alone.
 
 const LAYER_NAME = /^[A-Za-z0-9_-]{1,63}$/;
 const FILTER_VALUE = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -18,6 +22,9 @@ const MAX_ID = 200;
 const MAX_TEXT = 200;
 export const MIN_HEIGHT = 1;
 export const MAX_HEIGHT = 50_000_000;
+/** The shadows' time is clamped to these years (the sun model's sensible range). */
+export const SUN_FROM = Date.UTC(1900, 0, 1);
+export const SUN_TO = Date.UTC(2100, 11, 31, 23, 59);
 
 const round = (v, digits) => Number(v.toFixed(digits));
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
@@ -69,6 +76,17 @@ function parseTime(text) {
   return Number.isFinite(ms) ? new Date(ms).toISOString().replace(".000Z", "Z") : null;
 }
 
+/** A `sun` value: an ISO instant clamped to SUN_FROM..SUN_TO, to the minute; else null. */
+export function parseSun(text) {
+  if (typeof text !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:[\d.]+)?Z$/.test(text)) {
+    return null;
+  }
+  const ms = Date.parse(text);
+  if (!Number.isFinite(ms)) return null;
+  const minute = Math.floor(clamp(ms, SUN_FROM, SUN_TO) / 60000) * 60000;
+  return new Date(minute).toISOString().replace(".000Z", "Z");
+}
+
 /** The empty state: nothing said, every default applies. */
 export function emptyState() {
   return {
@@ -78,6 +96,7 @@ export function emptyState() {
     project: null,
     filter: { q: "", municipality: "", category: "", status: "" },
     time: null,
+    sun: null, // shadows on at this instant; null: off
   };
 }
 
@@ -107,6 +126,7 @@ export function decodeState(hash) {
     if (v !== null && FILTER_VALUE.test(v)) state.filter[key] = v;
   }
   state.time = parseTime(params.get("t"));
+  state.sun = parseSun(params.get("sun"));
   return state;
 }
 
@@ -133,14 +153,17 @@ export function encodeState(state) {
   }
   const time = parseTime(s.time);
   if (time) params.set("t", time);
+  const sun = parseSun(s.sun);
+  if (sun) params.set("sun", sun);
   const text = params.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
   return text ? `#${text}` : "";
 }
 
 /**
  * What kind of history step a change from `a` to `b` is: "push" (selection, layers,
- * filters but the text, starting or ending a replay), "replace" (the camera, the search
- * text while typing, the slider's time) or null (nothing changed).
+ * filters but the text, starting or ending a replay, shadows on or off), "replace" (the
+ * camera, the search text while typing, the slider's time, the shadows' time) or null
+ * (nothing changed).
  */
 export function changeKind(a, b) {
   if (encodeState(a) === encodeState(b)) return null;
@@ -151,6 +174,7 @@ export function changeKind(a, b) {
       camera: null,
       filter: { ...s.filter, q: "" },
       time: s.time ? "1970-01-01T00:00:00Z" : null,
+      sun: s.sun ? "2000-01-01T00:00:00Z" : null,
     });
   return sig(a) === sig(b) ? "replace" : "push";
 }

@@ -1,7 +1,7 @@
 // The URL and the viewer in step: the hash says camera, layers, selection, catalogue
-// filter and sensor time (url-state.js); loading or going back restores them. Selection,
-// layers, filters and time push a history entry; camera moves (and typing a search) replace
-// the current one. Also the "Kopiera länk" button and embed mode (?embed=1, docs/EMBED.md).
+// filter, sensor time and shadows (url-state.js); loading or going back restores them.
+// Selection, layers, filters, time and shadows on/off push a history entry; camera moves
+// (and typing a search, moving a time) replace the current one. Also the "Kopiera länk" button and embed mode (?embed=1, docs/EMBED.md).
 import { readProperty } from "./picking.js";
 import { t } from "./strings.js";
 import { changeKind, decodeState, encodeState, fullViewerUrl, isEmbed } from "./url-state.js";
@@ -86,7 +86,8 @@ export async function waitForFeature(options) {
  * @param {{viewer, twin, doc: Document, tilesetOf: (name) => object|undefined,
  *   setLayerVisible: (name, visible) => void, selectFeature: (feature) => void,
  *   clearSelection: () => void, catalogue, sensors}} options
- *   catalogue: {openProject(id), close(), cardOpen}; sensors: {showTime(iso), live()}
+ *   catalogue: {openProject(id), close(), cardOpen}; sensors: {showTime(iso), live()};
+ *   shadows: {state: {on, time}, set(on, time)} (tools.js)
  */
 export function createUrlSync(options) {
   const { viewer, twin, doc, tilesetOf, setLayerVisible, selectFeature, clearSelection } = options;
@@ -136,6 +137,7 @@ export function createUrlSync(options) {
         project: twin.selectedProject?.id ?? null,
         filter: readFilter(),
         time: twin.sensors?.mode === "history" ? twin.sensors.time : null,
+        sun: options.shadows?.state.on ? options.shadows.state.time : null,
       }),
     );
   }
@@ -244,6 +246,12 @@ export function createUrlSync(options) {
         } else if (options.catalogue?.cardOpen) {
           options.catalogue.close();
         }
+      }
+      const shadows = options.shadows;
+      if (state.sun) {
+        if (!shadows?.state.on || shadows.state.time !== state.sun) shadows?.set(true, state.sun);
+      } else if (shadows?.state.on) {
+        shadows.set(false);
       }
       if (state.time) await options.sensors?.showTime(state.time);
       else if (twin.sensors?.mode === "history") options.sensors?.live();
