@@ -1,5 +1,6 @@
 // Entry point: reads /api/config, builds the viewer and wires the panels to the scene.
 // The readiness signal for tests and embedding pages is window.twin (see viewer/README.md).
+import { chooseBaseMap, createBaseMaps } from "./basemaps.js";
 import { createCatalogue } from "./catalogue.js";
 import { loadCesium } from "./cesium-loader.js";
 import { parseConfig } from "./config.js";
@@ -13,6 +14,7 @@ import { createNotice } from "./notice.js";
 import { createSensors } from "./sensors-view.js";
 import { initLanguage } from "./language.js";
 import { t } from "./strings.js";
+import { decodeState } from "./url-state.js";
 import { createUrlSync, setupEmbed } from "./url-sync.js";
 import {
   describeFeature,
@@ -315,8 +317,10 @@ async function start() {
     fail(t("notice.engineFailed"), err?.message || String(err));
     return;
   }
+  const startMap = chooseBaseMap(config, decodeState(location.hash).baseMap);
+  twin.terrain = { url: null, ready: false, error: null };
   try {
-    viewer = createViewer("cesium", config);
+    viewer = createViewer("cesium", { ...config, baseMap: startMap }, twin.terrain);
   } catch (err) {
     fail(t("notice.webglFailed"), t("notice.webglDetail", { message: err?.message || err }));
     return;
@@ -329,6 +333,14 @@ async function start() {
   // For debugging from the console; not enumerable so JSON.stringify(twin) stays small.
   Object.defineProperty(twin, "viewer", { value: viewer, enumerable: false });
   wireInput();
+  const baseMaps = createBaseMaps({
+    viewer,
+    config,
+    doc: document,
+    twin,
+    notice,
+    current: startMap?.name,
+  });
   imports = createImports({ viewer, config, notice, twin, refreshLayers });
   const onOpen = () => {
     clearSelection();
@@ -361,6 +373,7 @@ async function start() {
     clearSelection,
     catalogue,
     sensors,
+    baseMaps,
   });
   // A shared link's camera replaces the first flight.
   const linkedCamera = urlSync.startCamera();

@@ -11,8 +11,10 @@
 //   project=12                         the open project card
 //   q, m, cat, status                  catalogue filter: text, municipality, category, status
 //   t=2026-11-27T10:00:00Z             the sensors' time slider
+//   map=topo                           the base map (its name in /api/config)
 
 const LAYER_NAME = /^[A-Za-z0-9_-]{1,63}$/;
+const BASE_MAP = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 const FILTER_VALUE = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_ID = 200;
 const MAX_TEXT = 200;
@@ -78,6 +80,7 @@ export function emptyState() {
     project: null,
     filter: { q: "", municipality: "", category: "", status: "" },
     time: null,
+    baseMap: null, // null: the config's default
   };
 }
 
@@ -107,6 +110,8 @@ export function decodeState(hash) {
     if (v !== null && FILTER_VALUE.test(v)) state.filter[key] = v;
   }
   state.time = parseTime(params.get("t"));
+  const map = params.get("map");
+  if (map !== null && BASE_MAP.test(map)) state.baseMap = map;
   return state;
 }
 
@@ -133,13 +138,14 @@ export function encodeState(state) {
   }
   const time = parseTime(s.time);
   if (time) params.set("t", time);
+  if (typeof s.baseMap === "string" && BASE_MAP.test(s.baseMap)) params.set("map", s.baseMap);
   const text = params.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
   return text ? `#${text}` : "";
 }
 
 /**
  * What kind of history step a change from `a` to `b` is: "push" (selection, layers,
- * filters but the text, starting or ending a replay), "replace" (the camera, the search
+ * base map, filters but the text, starting or ending a replay), "replace" (the camera, the search
  * text while typing, the slider's time) or null (nothing changed).
  */
 export function changeKind(a, b) {

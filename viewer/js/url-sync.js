@@ -1,5 +1,5 @@
 // The URL and the viewer in step: the hash says camera, layers, selection, catalogue
-// filter and sensor time (url-state.js); loading or going back restores them. Selection,
+// filter, sensor time and base map (url-state.js); loading or going back restores them. Selection,
 // layers, filters and time push a history entry; camera moves (and typing a search) replace
 // the current one. Also the "Kopiera länk" button and embed mode (?embed=1, docs/EMBED.md).
 import { readProperty } from "./picking.js";
@@ -51,10 +51,12 @@ export function findLoadedFeature(tileset, id) {
  * @param {{viewer, twin, doc: Document, tilesetOf: (name) => object|undefined,
  *   setLayerVisible: (name, visible) => void, selectFeature: (feature) => void,
  *   clearSelection: () => void, catalogue, sensors}} options
- *   catalogue: {openProject(id), close(), cardOpen}; sensors: {showTime(iso), live()}
+ *   catalogue: {openProject(id), close(), cardOpen}; sensors: {showTime(iso), live()};
+ *   baseMaps: {select(name), current, defaultName}
  */
 export function createUrlSync(options) {
   const { viewer, twin, doc, tilesetOf, setLayerVisible, selectFeature, clearSelection } = options;
+  const maps = options.baseMaps; // {select(name), current, defaultName} (basemaps.js)
   const win = doc.defaultView;
   const C = globalThis.Cesium;
   const embed = isEmbed(win.location.search);
@@ -101,6 +103,7 @@ export function createUrlSync(options) {
         project: twin.selectedProject?.id ?? null,
         filter: readFilter(),
         time: twin.sensors?.mode === "history" ? twin.sensors.time : null,
+        baseMap: maps && maps.current !== maps.defaultName ? maps.current : null,
       }),
     );
   }
@@ -196,6 +199,7 @@ export function createUrlSync(options) {
     replaceTimer = 0;
     try {
       if (state.camera) setCamera(state.camera);
+      if (maps && !maps.select(state.baseMap ?? maps.defaultName)) maps.select(maps.defaultName);
       if (state.layers) {
         for (const name of Object.keys(twin.layers)) {
           const want = state.layers.includes(name);
