@@ -55,7 +55,7 @@ class BaseMapSpec(BaseModel):
     WMTS: ``url`` is the service (KVP: ``.../wmts``) or a RESTful template with
     ``{TileMatrix}``, ``{TileRow}``, ``{TileCol}``; ``layer`` and ``tile_matrix_set`` are
     required, the matrix set in Web Mercator (e.g. ``GoogleMapsCompatible`` or
-    ``3857``) with its levels named 0, 1, 2, ...
+    ``3857``) with its levels named 0, 1, 2, ... (or ``tile_matrix_prefix`` + level).
     TMS: ``url`` is the folder holding ``tilemapresource.xml`` (as gdal2tiles writes).
     """
 
@@ -69,6 +69,12 @@ class BaseMapSpec(BaseModel):
     style: str = Field("default", description="WMTS style.")
     tile_matrix_set: str | None = Field(None, description="WMTS tile matrix set identifier.")
     format: str = Field("image/png", description="WMTS image format (MIME type).")
+    tile_matrix_prefix: str = Field(
+        "",
+        max_length=80,
+        description="WMTS: what the tile matrix identifiers start with before the level "
+        '(GeoServer: "EPSG:900913:"); default: they are the level numbers.',
+    )
     maximum_level: int | None = Field(None, ge=0, le=30, description="Deepest zoom level.")
     credit: str = Field("", max_length=300, description="Attribution shown with the map.")
 

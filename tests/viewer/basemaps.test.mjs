@@ -41,6 +41,9 @@ test("the config's base maps: known types only, each name once, WMTS fields came
   assert.equal(topo.tileMatrixSet, "3857");
   assert.equal(topo.layer, "topowebb");
   assert.equal(topo.style, "default");
+  assert.equal(topo.tileMatrixPrefix, "");
+  const gs = parseConfig({ base_maps: [{ ...TOPO, tile_matrix_prefix: "EPSG:900913:" }] });
+  assert.equal(gs.baseMaps[0].tileMatrixPrefix, "EPSG:900913:");
   assert.equal(config.baseMaps[0].maximumLevel, 2);
   assert.equal(config.baseMaps[0].offline, true);
   assert.deepEqual(config.terrain, { url: "https://terrain.example.se/dem" });

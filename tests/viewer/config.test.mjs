@@ -36,6 +36,7 @@ test("the backend's config is normalised", () => {
     style: "default",
     tileMatrixSet: null,
     format: "image/png",
+    tileMatrixPrefix: "",
     maximumLevel: undefined,
     credit: "NE",
     offline: false,

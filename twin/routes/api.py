@@ -62,6 +62,7 @@ class BaseMap(BaseModel):
     style: str = "default"
     tile_matrix_set: str | None = None
     format: str = "image/png"
+    tile_matrix_prefix: str = ""
     maximum_level: int | None = None
     credit: str
     offline: bool = Field(False, description="The built-in map shipped with CesiumJS.")

@@ -68,6 +68,7 @@ export function normaliseBaseMap(baseMap) {
     style: str(baseMap.style, "default") || "default",
     tileMatrixSet: str(baseMap.tile_matrix_set) || null,
     format: str(baseMap.format, "image/png") || "image/png",
+    tileMatrixPrefix: str(baseMap.tile_matrix_prefix),
     maximumLevel: Number.isInteger(level) && level >= 0 ? level : undefined,
     credit: str(baseMap.credit),
     offline: baseMap.offline === true,

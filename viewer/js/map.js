@@ -38,6 +38,9 @@ function baseMapProvider(C, baseMap) {
           style: baseMap.style,
           format: baseMap.format,
           tileMatrixSetID: baseMap.tileMatrixSet,
+          tileMatrixLabels: baseMap.tileMatrixPrefix
+            ? Array.from({ length: (maximumLevel ?? 24) + 1 }, (_, z) => baseMap.tileMatrixPrefix + z)
+            : undefined,
           maximumLevel,
           credit,
         }),
