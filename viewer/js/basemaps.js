@@ -65,7 +65,8 @@ function picker(doc, maps, onChoose) {
 export function createBaseMaps({ viewer, config, doc, twin, notice, current }) {
   const maps = config.baseMaps || [];
   const defaultName = chooseBaseMap(config)?.name ?? null;
-  const status = { name: current ?? null, error: null, names: maps.map((m) => m.name) };
+  // ready: the shown map's imagery provider is ready (its tiles can load)
+  const status = { name: current ?? null, ready: false, error: null, names: maps.map((m) => m.name) };
   twin.baseMap = status;
   let layer = viewer.imageryLayers.length ? viewer.imageryLayers.get(0) : null;
   let ui = null;
@@ -76,12 +77,22 @@ export function createBaseMaps({ viewer, config, doc, twin, notice, current }) {
     if (ui) ui.credit.textContent = t("basemaps.failed", { title: baseMapTitle(byName(name)) });
   };
   const byName = (name) => maps.find((m) => m.name === name);
-  if (layer && status.name) layer.errorEvent.addEventListener(onError(status.name));
+  function watch(imagery, name) {
+    if (!imagery) return;
+    if (imagery.ready) status.ready = true;
+    else imagery.readyEvent.addEventListener(() => status.name === name && (status.ready = true));
+  }
+  if (layer && status.name) {
+    layer.errorEvent.addEventListener(onError(status.name));
+    watch(layer, status.name);
+  }
 
   if (maps.length > 1) {
     ui = picker(doc, maps, (name) => select(name, { announce: true }));
-    const body = doc.getElementById("layer-panel-body");
-    body?.append(ui.fieldset);
+    // Right below the layer list.
+    const list = doc.getElementById("layer-empty") || doc.getElementById("layer-list");
+    if (list) list.after(ui.fieldset);
+    else doc.getElementById("layer-panel-body")?.append(ui.fieldset);
   }
 
   function show() {
@@ -103,6 +114,8 @@ export function createBaseMaps({ viewer, config, doc, twin, notice, current }) {
     if (layer) viewer.imageryLayers.add(layer, 0);
     status.name = name;
     status.error = null;
+    status.ready = false;
+    watch(layer, name);
     show();
     viewer.scene.requestRender();
     if (announce) notice?.announce(t("basemaps.shown", { title: baseMapTitle(m) }));

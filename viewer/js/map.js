@@ -20,7 +20,8 @@ function rangeToFit(camera, radius) {
 
 /** The imagery provider (a promise) for a base map of the config (config.js). */
 function baseMapProvider(C, baseMap) {
-  const credit = baseMap.credit || undefined;
+  // On screen, not behind "Data attribution": licences such as CC BY ask for it to be seen.
+  const credit = baseMap.credit ? new C.Credit(baseMap.credit, true) : undefined;
   const maximumLevel = baseMap.maximumLevel;
   switch (baseMap.type) {
     case "tms":
