@@ -6,7 +6,7 @@ import { loadCesium } from "./cesium-loader.js";
 import { parseConfig } from "./config.js";
 import { focusExtent, unionRanges } from "./extent.js";
 import { fetchJson, withTimeout } from "./http.js";
-import { createImports } from "./imports.js";
+import { lazyImports } from "./imports-lazy.js";
 import { createInfoPanel } from "./info-panel.js";
 import { createLayerPanel } from "./layer-panel.js";
 import { afterFrames, createViewer, flyToData, loadTileset } from "./map.js";
@@ -341,7 +341,7 @@ async function start() {
     notice,
     current: startMap?.name,
   });
-  imports = createImports({ viewer, config, notice, twin, refreshLayers });
+  imports = lazyImports({ viewer, config, notice, twin, refreshLayers });
   const onOpen = () => {
     clearSelection();
     sensors?.close();
