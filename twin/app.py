@@ -12,6 +12,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp
 
 from layers.catalogue.errors import (
     CatalogueError,
@@ -105,17 +106,26 @@ STATUS_CODES: dict[type[Exception], int] = {
 
 STATIC = Path(__file__).with_name("static")
 
-CSP_BASE = (
-    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; worker-src 'self' blob:; connect-src 'self' data: blob:; "
-    "font-src 'self' data:; object-src 'none'; base-uri 'self'"
-)
+
+def csp_base(origins: list[str] | tuple[str, ...] = ()) -> str:
+    """The pages' policy; ``origins``: the base-map and terrain servers of the settings,
+    the only other places images and fetches may come from."""
+    extra = "".join(f" {o}" for o in origins)
+    return (
+        "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data: blob:{extra}; worker-src 'self' blob:; "
+        f"connect-src 'self' data: blob:{extra}; "
+        "font-src 'self' data:; object-src 'none'; base-uri 'self'"
+    )
+
+
+CSP_BASE = csp_base()
 CSP = f"{CSP_BASE}; frame-ancestors 'self'"
 
 
-def viewer_csp(frame_ancestors: str) -> str:
+def viewer_csp(frame_ancestors: str, origins: list[str] | tuple[str, ...] = ()) -> str:
     """The embed viewer's policy: framed by ``TWIN_FRAME_ANCESTORS`` (docs/EMBED.md)."""
-    return f"{CSP_BASE}; frame-ancestors {frame_ancestors}"
+    return f"{csp_base(origins)}; frame-ancestors {frame_ancestors}"
 
 
 def is_embed(request: Request) -> bool:
@@ -143,6 +153,10 @@ def add_exception_handlers(app: FastAPI) -> None:
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
+    def __init__(self, app: ASGIApp, csp: str = CSP) -> None:
+        super().__init__(app)
+        self.csp = csp
+
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -151,7 +165,7 @@ class SecurityHeaders(BaseHTTPMiddleware):
         if not (request.url.path == "/" and is_embed(request)):
             response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         if response.headers.get("content-type", "").startswith("text/html"):
-            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("Content-Security-Policy", self.csp)
         return response
 
 
@@ -200,7 +214,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store.migrate_legacy()  # layers from before the database, once
     app.state.store.remove_stale_staging(settings.job_stale_seconds)
     add_exception_handlers(app)
-    app.add_middleware(SecurityHeaders)
+    origins = settings.external_origins
+    app.add_middleware(SecurityHeaders, csp=f"{csp_base(origins)}; frame-ancestors 'self'")
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.include_router(api.router)
     app.include_router(tiles.router)
@@ -224,7 +239,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if is_embed(request):
             # Anonymous in any frame: the session cookie is SameSite=Lax, so a cross-site
             # frame's requests carry none; the embed page offers no login (docs/EMBED.md).
-            headers["Content-Security-Policy"] = viewer_csp(settings.frame_ancestors)
+            headers["Content-Security-Policy"] = viewer_csp(settings.frame_ancestors, origins)
         return FileResponse(index, headers=headers)
 
     if viewer_dir.is_dir():

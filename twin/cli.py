@@ -15,15 +15,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from layers.catalogue.errors import CatalogueError
 from layers.sensors.errors import SensorError
 from tiles import ConvertOptions, Report, TilesError, convert, georef
 
 from . import __version__, cli_accounts, cli_catalogue, cli_sensors
 from .errors import TwinError
-from .settings import Settings, settings_errors
+from .settings import Settings, SettingsInvalid, settings_error
 from .store import Store
 
 #: Modules adding subcommands: each has COMMANDS, register(subparsers), run(args, settings).
@@ -320,12 +318,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.data_dir is not None:
         overrides["data_dir"] = args.data_dir
     try:
-        settings = Settings(**overrides)
-    except ValidationError as exc:
-        for line in settings_errors(exc):
-            print(f"twin: error: {line}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
+        try:
+            settings = Settings(**overrides)
+        except SettingsInvalid as exc:
+            print(f"twin: error: {settings_error(exc)}", file=sys.stderr)
+            return EXIT_USAGE
         if settings.proj_grid_dir is not None:
             georef.use_grid_directory(settings.proj_grid_dir)
         return run(args, settings)

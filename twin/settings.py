@@ -5,9 +5,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+
+from .basemaps import (
+    LEGACY_NAME,
+    NATURAL_EARTH,
+    BaseMapSpec,
+    check_names,
+    check_url,
+    csp_origins,
+    natural_earth,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,10 +49,29 @@ class Settings(BaseSettings):
         'frame-ancestors source list, e.g. "https://www.example.se https://*.example.se"; '
         "'none' forbids it. Every other page and the API stay same-origin only.",
     )
-    base_map_url: str | None = Field(
-        None, description="A TMS base map URL; default: Natural Earth II shipped with CesiumJS."
+    base_maps: list[BaseMapSpec] = Field(
+        default_factory=list,
+        description="Base maps the viewer offers besides the offline Natural Earth II, as JSON: "
+        '[{"name": "topo", "title": "Topografisk", "type": "xyz"|"wmts"|"tms", "url": ..., '
+        '"layer", "style", "tile_matrix_set", "format", "maximum_level", "credit"}] '
+        '(docs/GUIDE.md, "Base maps and terrain").',
     )
-    base_map_credit: str = Field("Natural Earth II (public domain), shipped with CesiumJS")
+    default_base_map: str | None = Field(
+        None,
+        description="Name of the base map shown first; default: the one from base_map_url "
+        "when set, else natural-earth (offline).",
+    )
+    base_map_url: str | None = Field(
+        None,
+        description="Older single-map setting: a TMS base map URL, offered as the base map "
+        "named base-map and shown first. Prefer base_maps.",
+    )
+    base_map_credit: str = Field("", description="The credit of base_map_url's map.")
+    terrain_url: str | None = Field(
+        None,
+        description="A quantized-mesh terrain (the folder holding layer.json); default: "
+        "none (the WGS 84 ellipsoid).",
+    )
     database_url: str | None = Field(
         None,
         description="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db; "
@@ -138,6 +168,60 @@ class Settings(BaseSettings):
     def _check_frame_ancestors(cls, value: str) -> str:
         return check_frame_ancestors(value)
 
+    @field_validator("base_maps")
+    @classmethod
+    def _check_base_maps(cls, value: list[BaseMapSpec]) -> list[BaseMapSpec]:
+        return check_names(value)
+
+    @field_validator("base_map_url", "terrain_url")
+    @classmethod
+    def _check_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None or value == "" else check_url(value, str(info.field_name))
+
+    @model_validator(mode="after")
+    def _check_default_base_map(self) -> Settings:
+        if self.base_map_url and any(m.name == LEGACY_NAME for m in self.base_maps):
+            raise ValueError(
+                f"base map name {LEGACY_NAME!r} is taken by base_map_url's map: rename it"
+            )
+        names = [m.name for m in self.all_base_maps()]
+        if self.default_base_map is not None and self.default_base_map not in names:
+            raise ValueError(
+                f"TWIN_DEFAULT_BASE_MAP: {self.default_base_map!r} is none of the base maps: "
+                + ", ".join(names)
+            )
+        return self
+
+    def all_base_maps(self, cesium_url: str = "/cesium/") -> list[BaseMapSpec]:
+        """Natural Earth II (offline, always there), the older base_map_url's map, then
+        base_maps in their order."""
+        maps = [natural_earth(cesium_url)]
+        if self.base_map_url:
+            title = urlsplit(self.base_map_url).hostname or "TMS"
+            maps.append(
+                BaseMapSpec(
+                    name=LEGACY_NAME,
+                    title=title,
+                    type="tms",
+                    url=self.base_map_url,
+                    credit=self.base_map_credit,
+                )
+            )
+        return maps + self.base_maps
+
+    @property
+    def base_map_name(self) -> str:
+        """The base map the viewer shows first."""
+        if self.default_base_map:
+            return self.default_base_map
+        return LEGACY_NAME if self.base_map_url else NATURAL_EARTH
+
+    @property
+    def external_origins(self) -> list[str]:
+        """Other servers the viewer fetches from (base maps, terrain): for the CSP."""
+        urls = [m.url for m in self.all_base_maps()]
+        return csp_origins(urls + ([self.terrain_url] if self.terrain_url else []))
+
     @field_validator("sta_urls", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> object:
@@ -165,6 +249,30 @@ class Settings(BaseSettings):
         return self.data_dir / "staging"
 
 
+#: What Settings() raises for bad settings (settings_error says it in one line).
+SettingsInvalid = (ValidationError, SettingsError)
+
+
+def settings_error(exc: Exception) -> str:
+    """One line for a settings error: each bad field as its TWIN_ variable, and why."""
+    if isinstance(exc, ValidationError):
+        parts = []
+        for err in exc.errors():
+            loc = [str(p) for p in err["loc"]]
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            if not loc:
+                parts.append(msg)
+                continue
+            var = f"TWIN_{loc[0].upper()}"
+            where = f"{var}[{']['.join(loc[1:])}]" if len(loc) > 1 else var
+            value = err.get("input")
+            shown = f"={value!r}" if len(loc) == 1 and isinstance(value, str) else ""
+            parts.append(f"{where}{shown}: {msg}")
+        return "invalid settings: " + "; ".join(parts) + " [bad_setting]"
+    cause = f" ({exc.__cause__})" if exc.__cause__ else ""
+    return f"invalid settings: {exc}{cause} [bad_setting]"
+
+
 _FRAME_SOURCE = re.compile(
     r"^(\*|'self'|'none'|[a-z][a-z0-9+.-]*:"
     r"|([a-z][a-z0-9+.-]*://)?(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:(\d{1,5}|\*))?(/[^\s;,'\"]*)?)$",
@@ -184,16 +292,3 @@ def check_frame_ancestors(value: str) -> str:
     if "'none'" in sources and len(sources) > 1:
         raise ValueError("frame_ancestors: 'none' must stand alone")
     return " ".join(sources)
-
-
-def settings_errors(exc: ValidationError) -> list[str]:
-    """One line per invalid setting, named as the operator sets it (``TWIN_...=value``)."""
-    lines = []
-    for err in exc.errors(include_url=False):
-        field = ".".join(str(p) for p in err["loc"]) or "settings"
-        name = f"TWIN_{field.upper()}" if field in Settings.model_fields else field
-        value = err.get("input")
-        shown = f"={value!r}" if isinstance(value, str | int | float) else ""
-        message = str(err["msg"]).removeprefix("Value error, ")
-        lines.append(f"invalid setting {name}{shown}: {message} [bad_setting]")
-    return lines

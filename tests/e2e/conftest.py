@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,9 +76,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _run_twin(data_dir: Path, *args: str, log: Path | None = None, **kw: Any) -> Any:
+def _run_twin(
+    data_dir: Path,
+    *args: str,
+    log: Path | None = None,
+    env: dict[str, str] | None = None,
+    **kw: Any,
+) -> Any:
+    """``twin`` as a child process; ``env``: settings (TWIN_...) besides the environment."""
     cmd = [sys.executable, "-m", "twin", "--data-dir", str(data_dir), *args]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     if log is None:
         return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, **kw)
     with log.open("wb") as out:
@@ -161,22 +169,25 @@ def _prepare_catalogue(data_dir: Path) -> str:
     return done.stdout.strip().splitlines()[-1].strip()
 
 
-@pytest.fixture(scope="session")
-def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwinServer]:
-    """``twin serve`` with the Delft demo imported as layer ``demo`` and the demo catalogue."""
-    data_dir = tmp_path_factory.mktemp("twin-data")
+def import_demo(data_dir: Path) -> None:
+    """The Delft demo city as layer ``demo`` (title Delft) in ``data_dir``."""
     done = _run_twin(
         data_dir, "import", str(DEMO), "--layer", "demo", "--title", "Delft", timeout=300
     )
     assert done.returncode == 0, f"twin import failed:\n{done.stdout}\n{done.stderr}"
-    token = _prepare_catalogue(data_dir)
+
+
+@contextmanager
+def serving(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``twin serve`` over ``data_dir`` with extra settings ``env`` (TWIN_...) on a free
+    port, until it answers /healthz; yields its base URL and stops it afterwards."""
     port = _free_port()
     log = data_dir / "serve.log"
-    proc = _run_twin(data_dir, "serve", "--port", str(port), log=log)
+    proc = _run_twin(data_dir, "serve", "--port", str(port), log=log, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc, log)
-        yield TwinServer(url, data_dir, token)
+        yield url
     finally:
         proc.terminate()
         try:
@@ -184,6 +195,16 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwinServer]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwinServer]:
+    """``twin serve`` with the Delft demo imported as layer ``demo`` and the demo catalogue."""
+    data_dir = tmp_path_factory.mktemp("twin-data")
+    import_demo(data_dir)
+    token = _prepare_catalogue(data_dir)
+    with serving(data_dir) as url:
+        yield TwinServer(url, data_dir, token)
 
 
 @pytest.fixture(scope="session")
@@ -267,25 +288,34 @@ class ViewerPage:
         return path
 
 
+def new_viewer_page(
+    browser: Browser, base_url: str, viewport: ViewportSize | None = None, **context_args: Any
+) -> ViewerPage:
+    """A fresh browser context and page on ``base_url``, recording requests and errors;
+    the caller closes it (``ViewerPage.close``)."""
+    context_args.setdefault("locale", LOCALE)
+    context = browser.new_context(viewport=viewport or DESKTOP, **context_args)
+    page = context.new_page()
+    vp = ViewerPage(page, base_url)
+    page.on("request", lambda r: vp.requests.append(r.url))
+    page.on("pageerror", lambda e: vp.errors.append(f"pageerror: {e}"))
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            vp.errors.append(f"console: {message.text}")
+
+    page.on("console", on_console)
+    return vp
+
+
 @pytest.fixture(scope="package")
 def open_viewer(browser: Browser, twin_server: str) -> Iterator[Callable[..., ViewerPage]]:
     """Factory: a fresh browser context and page, recording requests and errors."""
     contexts: list[BrowserContext] = []
 
     def make(viewport: ViewportSize | None = None, **context_args: Any) -> ViewerPage:
-        context_args.setdefault("locale", LOCALE)
-        context = browser.new_context(viewport=viewport or DESKTOP, **context_args)
-        contexts.append(context)
-        page = context.new_page()
-        vp = ViewerPage(page, twin_server)
-        page.on("request", lambda r: vp.requests.append(r.url))
-        page.on("pageerror", lambda e: vp.errors.append(f"pageerror: {e}"))
-
-        def on_console(message: ConsoleMessage) -> None:
-            if message.type == "error":
-                vp.errors.append(f"console: {message.text}")
-
-        page.on("console", on_console)
+        vp = new_viewer_page(browser, twin_server, viewport, **context_args)
+        contexts.append(vp.page.context)
         return vp
 
     yield make

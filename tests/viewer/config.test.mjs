@@ -28,10 +28,21 @@ test("the backend's config is normalised", () => {
   assert.equal(config.title, "Delft twin");
   assert.equal(config.cesiumBaseUrl, "/cesium/");
   assert.deepEqual(config.baseMap, {
+    name: "base-map",
+    title: "base-map",
     type: "tms",
     url: "/cesium/Assets/Textures/NaturalEarthII",
+    layer: null,
+    style: "default",
+    tileMatrixSet: null,
+    format: "image/png",
+    tileMatrixPrefix: "",
+    maximumLevel: undefined,
     credit: "NE",
+    offline: false,
   });
+  assert.deepEqual(config.baseMaps, [config.baseMap]);
+  assert.equal(config.terrain, null);
   const [l] = config.layers;
   assert.equal(l.tilesetUrl, "/tiles/demo/tileset.json");
   assert.equal(l.featureCount, 570);

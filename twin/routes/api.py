@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
 from ..auth.deps import PrincipalDep
+from ..basemaps import NATURAL_EARTH
 from ..store import Layer
 from .deps import SettingsDep, StoreDep
 
@@ -51,9 +52,24 @@ class LayerInfo(BaseModel):
 
 
 class BaseMap(BaseModel):
-    type: str = "tms"
+    """A base map (imagery) the viewer offers; docs/GUIDE.md, "Base maps and terrain"."""
+
+    name: str = Field(description="Its id in the viewer's URL state (map=).")
+    title: str
+    type: str = Field(description="`xyz`, `wmts` or `tms`.")
     url: str
+    layer: str | None = None
+    style: str = "default"
+    tile_matrix_set: str | None = None
+    format: str = "image/png"
+    tile_matrix_prefix: str = ""
+    maximum_level: int | None = None
     credit: str
+    offline: bool = Field(False, description="The built-in map shipped with CesiumJS.")
+
+
+class Terrain(BaseModel):
+    url: str = Field(description="A quantized-mesh tileset (the folder holding layer.json).")
 
 
 class CatalogueConfig(BaseModel):
@@ -67,7 +83,9 @@ class ViewerConfig(BaseModel):
     title: str
     version: str
     cesium_base_url: str
-    base_map: BaseMap
+    base_map: BaseMap = Field(description="The base map shown first.")
+    base_maps: list[BaseMap] = Field(description="Every base map the viewer offers.")
+    terrain: Terrain | None = Field(description="None: the WGS 84 ellipsoid.")
     layers: list[LayerInfo]
     api: dict[str, str]
     catalogue: CatalogueConfig
@@ -124,14 +142,17 @@ def viewer_config(
     from .. import __version__
 
     cesium = "/cesium/"
+    base_maps = [
+        BaseMap(**m.model_dump(), offline=m.name == NATURAL_EARTH)
+        for m in settings.all_base_maps(cesium)
+    ]
     return ViewerConfig(
         title=settings.title,
         version=__version__,
         cesium_base_url=cesium,
-        base_map=BaseMap(
-            url=settings.base_map_url or f"{cesium}Assets/Textures/NaturalEarthII",
-            credit=settings.base_map_credit,
-        ),
+        base_map=next(m for m in base_maps if m.name == settings.base_map_name),
+        base_maps=base_maps,
+        terrain=Terrain(url=settings.terrain_url) if settings.terrain_url else None,
         layers=[layer_info(request, layer) for layer in store.list(principal)],
         api={
             "layers": request.url_for("list_layers").path,

@@ -1,16 +1,9 @@
 // Editing the catalogue: log in and out, the project form, placing a project by clicking
 // the map or the model, saving with the version it started from (409: someone else saved
-// first), inline validation errors (422).
+// first), inline validation errors (422). The login dialog and the form's code load on
+// first use (most visitors never log in): login-dialog.js, project-form*.js.
 import { demoLabel } from "./catalogue-style.js";
-import { createLoginDialog } from "./login-dialog.js";
 import { positionAt } from "./placement.js";
-import {
-  emptyForm,
-  errorsFromResponse,
-  formToProjectIn,
-  projectToForm,
-} from "./project-form-model.js";
-import { createProjectForm } from "./project-form.js";
 import { pointOf, withPoint } from "./project-geometry.js";
 import { localName, t } from "./strings.js";
 import { canCreate } from "./user.js";
@@ -27,25 +20,57 @@ export function createCatalogueEditor(options) {
   let editing = null; // {id, version} of the project being edited; null for a new one
   let placing = false;
 
-  const loginDialog = createLoginDialog(doc, {
-    onLogin: async (email, password) => {
-      try {
-        setUser(await api.login(email, password));
-      } catch (err) {
-        throw new Error(loginDialog.message(err?.status, err?.body));
-      }
-      notice.announce(t("auth.loggedInAs", { name: state.user?.name ?? email }));
-      await afterAuthChange();
-    },
-  });
+  let loginDialog = null; // the dialog, once loaded
+  let loadingLogin = null;
+  function login() {
+    loadingLogin ??= import("./login-dialog.js").then(({ createLoginDialog }) => {
+      loginDialog = createLoginDialog(doc, {
+        onLogin: async (email, password) => {
+          try {
+            setUser(await api.login(email, password));
+          } catch (err) {
+            throw new Error(loginDialog.message(err?.status, err?.body));
+          }
+          notice.announce(t("auth.loggedInAs", { name: state.user?.name ?? email }));
+          await afterAuthChange();
+        },
+      });
+      return loginDialog;
+    });
+    return loadingLogin.then(
+      (dialog) => dialog.open(),
+      (err) => {
+        loadingLogin = null; // try again next time
+        console.error("twin: the login dialog did not load", err);
+        notice.announce(t("auth.failed", { message: err?.message || err }));
+      },
+    );
+  }
 
-  const form = createProjectForm(doc, {
-    onSubmit: (values) => save(values),
-    onClose: () => closeForm(),
-    onPlace: () => startPlacing(),
-    onReload: () => reload(),
-    onLocationChange: (geometries) => layer.setMarker(pointOf(geometries)),
-  });
+  let form = null; // the project form, once loaded
+  let model = null; // project-form-model.js, once loaded
+  let loadingForm = null;
+  function loadForm() {
+    loadingForm ??= Promise.all([import("./project-form.js"), import("./project-form-model.js")])
+      .then(([view, m]) => {
+        model = m;
+        form = view.createProjectForm(doc, {
+          onSubmit: (values) => save(values),
+          onClose: () => closeForm(),
+          onPlace: () => startPlacing(),
+          onReload: () => reload(),
+          onLocationChange: (geometries) => layer.setMarker(pointOf(geometries)),
+        });
+        return form;
+      })
+      .catch((err) => {
+        loadingForm = null; // try again next time
+        console.error("twin: the project form did not load", err);
+        notice.announce(t("form.error", { message: err?.message || err }));
+        return null;
+      });
+    return loadingForm;
+  }
   doc.getElementById("place-cancel").addEventListener("click", () => cancelPlacing());
 
     function choices(editingProject) {
@@ -60,15 +85,17 @@ export function createCatalogueEditor(options) {
     };
   }
 
-  function create() {
+  async function create() {
+    if (!(await loadForm())) return;
     editing = null;
     const own = state.user?.editorOf?.length ? state.user.editorOf : [];
-    form.open(emptyForm({ municipalities: own }), choices(null));
+    form.open(model.emptyForm({ municipalities: own }), choices(null));
   }
 
-  function edit(project) {
+  async function edit(project) {
+    if (!(await loadForm())) return;
     editing = { id: project.id, version: project.version };
-    form.open(projectToForm(project), choices(project));
+    form.open(model.projectToForm(project), choices(project));
   }
 
   async function reload() {
@@ -82,6 +109,7 @@ export function createCatalogueEditor(options) {
   }
 
   function closeForm() {
+    if (!form) return;
     cancelPlacing();
     form.close();
     layer.setMarker(null);
@@ -114,7 +142,7 @@ export function createCatalogueEditor(options) {
 
   async function save(values) {
     cancelPlacing();
-    const body = formToProjectIn(values);
+    const body = model.formToProjectIn(values);
     form.busy(true);
     try {
       const saved = editing
@@ -135,7 +163,7 @@ export function createCatalogueEditor(options) {
   function failed(err) {
     const status = err?.status;
     if (status === 422 || status === 400) {
-      const { fields, message } = errorsFromResponse(err.body);
+      const { fields, message } = model.errorsFromResponse(err.body);
       form.showErrors(fields, message || t("form.invalid"));
     } else if (status === 409) {
       const version = err.body?.current_version ?? null;
@@ -155,7 +183,7 @@ export function createCatalogueEditor(options) {
       return placing;
     },
     get open() {
-      return form.isOpen;
+      return Boolean(form?.isOpen);
     },
     canCreate: () => canCreate(state.user),
     async whoAmI() {
@@ -166,7 +194,7 @@ export function createCatalogueEditor(options) {
         return null;
       }
     },
-    login: () => loginDialog.open(),
+    login,
     async logout() {
       closeForm();
       try {

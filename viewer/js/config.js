@@ -47,13 +47,48 @@ function normaliseLayer(layer, index) {
   };
 }
 
-function normaliseBaseMap(baseMap) {
+const BASE_MAP_TYPES = new Set(["tms", "xyz", "wmts"]);
+const BASE_MAP_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+const str = (v, fallback = "") => (typeof v === "string" ? v : fallback);
+
+/** One base map of the config, or null when it cannot be shown (unknown type, no url). */
+export function normaliseBaseMap(baseMap) {
   if (!baseMap || typeof baseMap !== "object" || typeof baseMap.url !== "string") return null;
+  const type = baseMap.type || "tms";
+  if (!BASE_MAP_TYPES.has(type)) return null;
+  const name =
+    typeof baseMap.name === "string" && BASE_MAP_NAME.test(baseMap.name) ? baseMap.name : "base-map";
+  const level = baseMap.maximum_level;
   return {
-    type: baseMap.type || "tms",
+    name,
+    title: str(baseMap.title) || name,
+    type,
     url: baseMap.url,
-    credit: typeof baseMap.credit === "string" ? baseMap.credit : "",
+    layer: str(baseMap.layer) || null,
+    style: str(baseMap.style, "default") || "default",
+    tileMatrixSet: str(baseMap.tile_matrix_set) || null,
+    format: str(baseMap.format, "image/png") || "image/png",
+    tileMatrixPrefix: str(baseMap.tile_matrix_prefix),
+    maximumLevel: Number.isInteger(level) && level >= 0 ? level : undefined,
+    credit: str(baseMap.credit),
+    offline: baseMap.offline === true,
   };
+}
+
+/** The base maps to offer: the list, else the single base_map; names made unique. */
+function normaliseBaseMaps(json) {
+  const list = Array.isArray(json.base_maps) ? json.base_maps : [json.base_map];
+  const seen = new Set();
+  return list.map(normaliseBaseMap).filter((m) => {
+    if (!m || seen.has(m.name)) return false;
+    seen.add(m.name);
+    return true;
+  });
+}
+
+function normaliseTerrain(terrain) {
+  if (!terrain || typeof terrain !== "object" || typeof terrain.url !== "string") return null;
+  return terrain.url ? { url: terrain.url } : null;
 }
 
 /**
@@ -72,6 +107,7 @@ export function parseConfig(json) {
     if (names.has(l.name)) throw new ConfigError(`layer name "${l.name}" is used twice`);
     names.add(l.name);
   }
+  const baseMaps = normaliseBaseMaps(json);
   return {
     title: typeof json.title === "string" && json.title !== "" ? json.title : "twin",
     cesiumBaseUrl:
@@ -79,6 +115,8 @@ export function parseConfig(json) {
         ? json.cesium_base_url
         : "/cesium/",
     baseMap: normaliseBaseMap(json.base_map),
+    baseMaps,
+    terrain: normaliseTerrain(json.terrain),
     layers: parsed,
     // The map search (`api.search`); the server's usual URL when an older one names none.
     searchUrl:

@@ -10,10 +10,7 @@ export const TERMINAL = new Set(["succeeded", "published", "failed"]);
 export const STAGES = ["queued", "starting", "converting", "validating", "publishing", "done"];
 const NUMBER = new Intl.NumberFormat(currentLocale);
 
-/** GIS staff (of any municipality) and administrators manage layers; nobody else. */
-export function canManageLayers(user) {
-  return Boolean(user && (user.isAdmin || (Array.isArray(user.gisOf) && user.gisOf.length)));
-}
+export { canManageLayers } from "./user.js";
 
 /** A URL template of /api/config (`/api/imports/{id}`) with its `{names}` filled in. */
 export function fillUrl(template, vars) {

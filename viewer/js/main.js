@@ -1,11 +1,12 @@
 // Entry point: reads /api/config, builds the viewer and wires the panels to the scene.
 // The readiness signal for tests and embedding pages is window.twin (see viewer/README.md).
+import { chooseBaseMap, createBaseMaps } from "./basemaps.js";
 import { createCatalogue } from "./catalogue.js";
 import { loadCesium } from "./cesium-loader.js";
 import { parseConfig } from "./config.js";
 import { focusExtent, unionRanges } from "./extent.js";
 import { fetchJson, withTimeout } from "./http.js";
-import { createImports } from "./imports.js";
+import { lazyImports } from "./imports-lazy.js";
 import { createInfoPanel } from "./info-panel.js";
 import { createLayerPanel } from "./layer-panel.js";
 import { afterFrames, createViewer, flyToData, loadTileset } from "./map.js";
@@ -16,6 +17,7 @@ import { createSensors } from "./sensors-view.js";
 import { initLanguage } from "./language.js";
 import { t } from "./strings.js";
 import { createTools } from "./tools.js";
+import { decodeState } from "./url-state.js";
 import { createUrlSync, setupEmbed } from "./url-sync.js";
 import {
   describeFeature,
@@ -328,8 +330,10 @@ async function start() {
     fail(t("notice.engineFailed"), err?.message || String(err));
     return;
   }
+  const startMap = chooseBaseMap(config, decodeState(location.hash).baseMap);
+  twin.terrain = { url: null, ready: false, error: null };
   try {
-    viewer = createViewer("cesium", config);
+    viewer = createViewer("cesium", { ...config, baseMap: startMap }, twin.terrain);
   } catch (err) {
     fail(t("notice.webglFailed"), t("notice.webglDetail", { message: err?.message || err }));
     return;
@@ -354,7 +358,15 @@ async function start() {
       twin.hovered = null;
     },
   });
-  imports = createImports({ viewer, config, notice, twin, refreshLayers });
+  const baseMaps = createBaseMaps({
+    viewer,
+    config,
+    doc: document,
+    twin,
+    notice,
+    current: startMap?.name,
+  });
+  imports = lazyImports({ viewer, config, notice, twin, refreshLayers });
   const onOpen = () => {
     clearSelection();
     sensors?.close();
@@ -411,6 +423,7 @@ async function start() {
     catalogue,
     sensors,
     shadows: tools.shadows,
+    baseMaps,
   });
   // A shared link's camera replaces the first flight.
   const linkedCamera = urlSync.startCamera();

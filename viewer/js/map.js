@@ -18,22 +18,74 @@ function rangeToFit(camera, radius) {
   return Math.max(radius / tanTheta, radius / tanPhi) * RANGE_FACTOR;
 }
 
-function baseMapLayer(baseMap) {
+/** The imagery provider (a promise) for a base map of the config (config.js). */
+function baseMapProvider(C, baseMap) {
+  // On screen, not behind "Data attribution": licences such as CC BY ask for it to be seen.
+  const credit = baseMap.credit ? new C.Credit(baseMap.credit, true) : undefined;
+  const maximumLevel = baseMap.maximumLevel;
+  switch (baseMap.type) {
+    case "tms":
+      return C.TileMapServiceImageryProvider.fromUrl(baseMap.url, { credit, maximumLevel });
+    case "xyz":
+      return Promise.resolve(
+        new C.UrlTemplateImageryProvider({ url: baseMap.url, credit, maximumLevel }),
+      );
+    case "wmts":
+      // KVP (GetTile) for a service URL, RESTful for a template with {TileMatrix}.
+      return Promise.resolve(
+        new C.WebMapTileServiceImageryProvider({
+          url: baseMap.url,
+          layer: baseMap.layer,
+          style: baseMap.style,
+          format: baseMap.format,
+          tileMatrixSetID: baseMap.tileMatrixSet,
+          tileMatrixLabels: baseMap.tileMatrixPrefix
+            ? Array.from({ length: (maximumLevel ?? 24) + 1 }, (_, z) => baseMap.tileMatrixPrefix + z)
+            : undefined,
+          maximumLevel,
+          credit,
+        }),
+      );
+    default:
+      return null;
+  }
+}
+
+/**
+ * An ImageryLayer for a base map; false (no imagery) for none or an unknown type.
+ * @param {(err) => void} [onError] told when the map or one of its tiles fails
+ */
+export function baseMapLayer(baseMap, onError = () => {}) {
   const C = Cesium();
-  if (!baseMap) return false;
-  const credit = baseMap.credit || undefined;
-  let provider;
-  if (baseMap.type === "tms") {
-    provider = C.TileMapServiceImageryProvider.fromUrl(baseMap.url, { credit });
-  } else if (baseMap.type === "xyz") {
-    provider = Promise.resolve(new C.UrlTemplateImageryProvider({ url: baseMap.url, credit }));
-  } else {
-    console.warn(`twin: base map type "${baseMap.type}" is not supported; showing none`);
+  const provider = baseMap ? baseMapProvider(C, baseMap) : null;
+  if (!provider) {
+    if (baseMap) console.warn(`twin: base map type "${baseMap.type}" is not supported`);
     return false;
   }
   const layer = C.ImageryLayer.fromProviderAsync(provider);
-  layer.errorEvent.addEventListener((err) => console.warn("twin: base map failed", err));
+  layer.errorEvent.addEventListener((err) => {
+    console.warn("twin: base map failed", err);
+    onError(err);
+  });
+  layer.readyEvent.addEventListener((p) => p.errorEvent.addEventListener((e) => onError(e)));
   return layer;
+}
+
+/** Quantized-mesh terrain from the config's URL (vertex normals when the tileset has them). */
+function terrainOf(C, terrain, status) {
+  if (!terrain) return undefined;
+  status.url = terrain.url;
+  const t = new C.Terrain(
+    C.CesiumTerrainProvider.fromUrl(terrain.url, { requestVertexNormals: true }),
+  );
+  t.readyEvent.addEventListener(() => {
+    status.ready = true;
+  });
+  t.errorEvent.addEventListener((err) => {
+    status.error = String(err?.message || err);
+    console.warn("twin: terrain failed", err);
+  });
+  return t;
 }
 
 /** True when WebGL runs on a CPU rasteriser (SwiftShader, llvmpipe, ...). */
@@ -49,11 +101,15 @@ export function isSoftwareRenderer(canvas) {
   }
 }
 
-/** A Viewer with no Cesium ion, no widgets beyond the home button, rendering on demand. */
-export function createViewer(container, config) {
+/**
+ * A Viewer with no Cesium ion, no widgets beyond the home button, rendering on demand.
+ * `terrainStatus` ({url, ready, error}) follows the terrain's loading, when there is one.
+ */
+export function createViewer(container, config, terrainStatus = {}) {
   const C = Cesium();
   const viewer = new C.Viewer(container, {
     baseLayer: baseMapLayer(config.baseMap),
+    terrain: terrainOf(C, config.terrain, terrainStatus),
     geocoder: false,
     baseLayerPicker: false,
     timeline: false,

@@ -4,8 +4,6 @@
 // linked buildings coloured by state. Readiness for tests: window.twin.sensors.
 import { fetchJson } from "./http.js";
 import { clientPosition } from "./placement.js";
-import { createHistoryChart } from "./sensors-chart.js";
-import { createSensorCard } from "./sensors-card.js";
 import {
   applyObservation,
   groupThings,
@@ -90,18 +88,33 @@ export function createSensors({
     onScrub: (tS) => scrub(tS),
     onLive: () => goLive(),
   });
-  const card = createSensorCard(doc, {
-    onClose: () => close(),
-    onChart: (id, range) => chart.show(id, range),
-    onZoom: (key) => layer.flyTo(key),
-  });
-
-  const chart = createHistoryChart({
-    card,
-    status,
-    urls,
-    unitOf: (id) => byId.get(String(id))?.unit.symbol ?? "",
-  });
+  // The card and its chart load on the first open (sensors-card.js, sensors-chart.js).
+  let card = null;
+  let chart = null;
+  let loadingCard = null;
+  function loadCard() {
+    loadingCard ??= Promise.all([import("./sensors-card.js"), import("./sensors-chart.js")]).then(
+      ([cardModule, chartModule]) => {
+        card = cardModule.createSensorCard(doc, {
+          onClose: () => close(),
+          onChart: (id, range) => chart.show(id, range),
+          onZoom: (key) => layer.flyTo(key),
+        });
+        chart = chartModule.createHistoryChart({
+          card,
+          status,
+          urls,
+          unitOf: (id) => byId.get(String(id))?.unit.symbol ?? "",
+        });
+        return card;
+      },
+      (err) => {
+        loadingCard = null; // try again at the next open
+        throw err;
+      },
+    );
+    return loadingCard;
+  }
 
   // --- what the markers show ---------------------------------------------------------
 
@@ -169,7 +182,7 @@ export function createSensors({
       count: list.length,
       things: things.map((th) => th.key),
     });
-    const openThing = things.find((th) => th.key === card.openKey);
+    const openThing = card && things.find((th) => th.key === card.openKey);
     if (openThing) for (const d of openThing.datastreams) card.update(d);
   }
 
@@ -199,8 +212,8 @@ export function createSensors({
       receivedAt: Date.now(),
     };
     const d = byId.get(String(obs.datastream_id));
-    card.update(d);
-    chart.append(d.id, obs.ms / 1000, obs.result);
+    card?.update(d);
+    chart?.append(d.id, obs.ms / 1000, obs.result);
     if (at === null) {
       const thing = thingOf.get(String(d.id));
       if (thing) paintThing(thing);
@@ -242,10 +255,16 @@ export function createSensors({
     const thing = things.find((th) => th.key === key);
     if (!thing) return false;
     onOpen?.();
-    card.show(thing);
     layer.select(key);
     panel.markOpen(key);
     status.open = key;
+    loadCard().then(
+      (c) => status.open === key && c.show(things.find((th) => th.key === key) ?? thing),
+      (err) => {
+        console.error("twin: the sensor card did not load", err);
+        notice.announce(String(err?.message || err));
+      },
+    );
     notice.announce(thing.name);
     if (fly && thing.position) layer.flyTo(key);
     return true;
@@ -253,8 +272,8 @@ export function createSensors({
 
   function close() {
     if (status.open === null) return;
-    chart.clear();
-    const hadFocus = card.hide();
+    chart?.clear();
+    const hadFocus = card ? card.hide() : false;
     layer.select(null);
     panel.markOpen(null);
     status.open = null;

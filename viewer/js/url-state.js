@@ -15,8 +15,10 @@
 //                                      date-time input shows it in local time). Kept apart
 //                                      from `t`: replaying sensors and lighting the city are
 //                                      separate choices, and either may be on alone.
+//   map=topo                           the base map (its name in /api/config)
 
 const LAYER_NAME = /^[A-Za-z0-9_-]{1,63}$/;
+const BASE_MAP = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 const FILTER_VALUE = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_ID = 200;
 const MAX_TEXT = 200;
@@ -97,6 +99,7 @@ export function emptyState() {
     filter: { q: "", municipality: "", category: "", status: "" },
     time: null,
     sun: null, // shadows on at this instant; null: off
+    baseMap: null, // null: the config's default
   };
 }
 
@@ -127,6 +130,8 @@ export function decodeState(hash) {
   }
   state.time = parseTime(params.get("t"));
   state.sun = parseSun(params.get("sun"));
+  const map = params.get("map");
+  if (map !== null && BASE_MAP.test(map)) state.baseMap = map;
   return state;
 }
 
@@ -155,15 +160,17 @@ export function encodeState(state) {
   if (time) params.set("t", time);
   const sun = parseSun(s.sun);
   if (sun) params.set("sun", sun);
+  if (typeof s.baseMap === "string" && BASE_MAP.test(s.baseMap)) params.set("map", s.baseMap);
   const text = params.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
   return text ? `#${text}` : "";
 }
 
 /**
  * What kind of history step a change from `a` to `b` is: "push" (selection, layers,
- * filters but the text, starting or ending a replay, shadows on or off), "replace" (the
- * camera, the search text while typing, the slider's time, the shadows' time) or null
- * (nothing changed).
+ * What kind of history step a change from `a` to `b` is: "push" (selection, layers,
+ * base map, filters but the text, starting or ending a replay, shadows on or off),
+ * "replace" (the camera, the search text while typing, the slider's time, the shadows'
+ * time) or null (nothing changed).
  */
 export function changeKind(a, b) {
   if (encodeState(a) === encodeState(b)) return null;

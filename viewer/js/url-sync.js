@@ -1,7 +1,8 @@
 // The URL and the viewer in step: the hash says camera, layers, selection, catalogue
-// filter, sensor time and shadows (url-state.js); loading or going back restores them.
-// Selection, layers, filters, time and shadows on/off push a history entry; camera moves
-// (and typing a search, moving a time) replace the current one. Also the "Kopiera länk" button and embed mode (?embed=1, docs/EMBED.md).
+// filter, sensor time, shadows and base map (url-state.js); loading or going back restores
+// them. Selection, layers, base map, filters, time and shadows on/off push a history entry;
+// camera moves (and typing a search, moving a time) replace the current one. Also the
+// "Kopiera länk" button and embed mode (?embed=1, docs/EMBED.md).
 import { readProperty } from "./picking.js";
 import { t } from "./strings.js";
 import { changeKind, decodeState, encodeState, fullViewerUrl, isEmbed } from "./url-state.js";
@@ -88,9 +89,11 @@ export async function waitForFeature(options) {
  *   clearSelection: () => void, catalogue, sensors}} options
  *   catalogue: {openProject(id), close(), cardOpen}; sensors: {showTime(iso), live()};
  *   shadows: {state: {on, time}, set(on, time)} (tools.js)
+ *   baseMaps: {select(name), current, defaultName}
  */
 export function createUrlSync(options) {
   const { viewer, twin, doc, tilesetOf, setLayerVisible, selectFeature, clearSelection } = options;
+  const maps = options.baseMaps; // {select(name), current, defaultName} (basemaps.js)
   const win = doc.defaultView;
   const C = globalThis.Cesium;
   const embed = isEmbed(win.location.search);
@@ -138,6 +141,7 @@ export function createUrlSync(options) {
         filter: readFilter(),
         time: twin.sensors?.mode === "history" ? twin.sensors.time : null,
         sun: options.shadows?.state.on ? options.shadows.state.time : null,
+        baseMap: maps && maps.current !== maps.defaultName ? maps.current : null,
       }),
     );
   }
@@ -219,6 +223,7 @@ export function createUrlSync(options) {
     replaceTimer = 0;
     try {
       if (state.camera) setCamera(state.camera);
+      if (maps && !maps.select(state.baseMap ?? maps.defaultName)) maps.select(maps.defaultName);
       if (state.layers) {
         for (const name of Object.keys(twin.layers)) {
           const want = state.layers.includes(name);

@@ -104,3 +104,8 @@ export function mergeStale(answers) {
   };
   return [...byId.values()].sort((a, b) => since(a) - since(b) || a.id - b.id);
 }
+
+/** GIS staff (of any municipality) and administrators manage layers; nobody else. */
+export function canManageLayers(user) {
+  return Boolean(user && (user.isAdmin || (Array.isArray(user.gisOf) && user.gisOf.length)));
+}

@@ -34,6 +34,12 @@ export const en = {
   "onmap.layerCount": ({ count }) => (count === 1 ? "1 layer" : `${count} layers`),
   "onmap.projectCount": ({ count }) => (count === 1 ? "1 project" : `${count} projects`),
   "onmap.sensorCount": ({ count }) => (count === 1 ? "1 sensor" : `${count} sensors`),
+
+  "basemaps.heading": "Base map",
+  "basemaps.offline": "World map (Natural Earth, offline)",
+  "basemaps.credit": "Source: {credit}",
+  "basemaps.failed": "{title} could not be loaded",
+  "basemaps.shown": "Base map: {title}",
   "info.object": "Object",
   "info.close": "Close object details",
   "info.layer": "Layer: {title}",

@@ -36,6 +36,12 @@ export const sv = {
   "onmap.layerCount": ({ count }) => `${count} lager`,
   "onmap.projectCount": ({ count }) => `${count} projekt`,
   "onmap.sensorCount": ({ count }) => (count === 1 ? "1 sensor" : `${count} sensorer`),
+
+  "basemaps.heading": "Bakgrundskarta",
+  "basemaps.offline": "Världskarta (Natural Earth, offline)",
+  "basemaps.credit": "Källa: {credit}",
+  "basemaps.failed": "{title} kunde inte laddas",
+  "basemaps.shown": "Bakgrundskarta: {title}",
   "info.object": "Objekt",
   "info.close": "Stäng objektets detaljer",
   "info.layer": "Lager: {title}",
