@@ -11,6 +11,7 @@ import { createLayerPanel } from "./layer-panel.js";
 import { afterFrames, createViewer, flyToData, loadTileset } from "./map.js";
 import { createNotice } from "./notice.js";
 import { createSensors } from "./sensors-view.js";
+import { createStyling } from "./styling.js";
 import { initLanguage } from "./language.js";
 import { t } from "./strings.js";
 import { createUrlSync, setupEmbed } from "./url-sync.js";
@@ -60,6 +61,7 @@ let viewer = null;
 let highlighter = null;
 let catalogue = null;
 let sensors = null;
+let styling = null;
 let markReady;
 const whenReady = new Promise((resolve) => {
   markReady = resolve;
@@ -142,6 +144,7 @@ function watchTileset(layer, tileset, status) {
   Object.defineProperty(status, "shown", { get: () => tileset.show });
   status.loaded = true;
   status.error = null;
+  styling?.attach(layer.name);
   tileset.tileFailed.addEventListener((event) => {
     status.failedTiles += 1;
     console.warn(`twin: a tile of ${layer.name} failed`, event.url, event.message);
@@ -199,6 +202,7 @@ async function refreshLayers() {
   }
   config.layers = fresh;
   layerPanel.render(fresh);
+  styling?.render(fresh);
   await Promise.all(
     fresh.map((l) => (tilesets.has(l.name) ? layerPanel.setState(l.name, "ready") : addLayer(l))),
   );
@@ -329,6 +333,8 @@ async function start() {
   // For debugging from the console; not enumerable so JSON.stringify(twin) stays small.
   Object.defineProperty(twin, "viewer", { value: viewer, enumerable: false });
   wireInput();
+  styling = createStyling({ doc: document, viewer, twin, notice, tilesetOf: (n) => tilesets.get(n) });
+  styling.render(config.layers);
   imports = createImports({ viewer, config, notice, twin, refreshLayers });
   const onOpen = () => {
     clearSelection();
@@ -361,6 +367,7 @@ async function start() {
     clearSelection,
     catalogue,
     sensors,
+    styling,
   });
   // A shared link's camera replaces the first flight.
   const linkedCamera = urlSync.startCamera();

@@ -11,6 +11,10 @@
 //   project=12                         the open project card
 //   q, m, cat, status                  catalogue filter: text, municipality, category, status
 //   t=2026-11-27T10:00:00Z             the sensors' time slider
+//   style=layer:property:mode[:...]    colour and filter by an attribute, per layer
+//                                      (styling-model.js; several layers: several keys)
+
+import { encodeStyleParam, parseStyleParam } from "./styling-model.js";
 
 const LAYER_NAME = /^[A-Za-z0-9_-]{1,63}$/;
 const FILTER_VALUE = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -78,7 +82,18 @@ export function emptyState() {
     project: null,
     filter: { q: "", municipality: "", category: "", status: "" },
     time: null,
+    styles: [], // [{layer, property, mode, ...}] one per layer, by layer name
   };
+}
+
+/** One style per layer (the first given), ordered by layer; malformed ones left out. */
+function normaliseStyles(styles) {
+  const byLayer = new Map();
+  for (const s of styles || []) {
+    const choice = parseStyleParam(encodeStyleParam(s));
+    if (choice && !byLayer.has(choice.layer)) byLayer.set(choice.layer, choice);
+  }
+  return [...byLayer.keys()].sort().map((k) => byLayer.get(k));
 }
 
 /**
@@ -107,6 +122,7 @@ export function decodeState(hash) {
     if (v !== null && FILTER_VALUE.test(v)) state.filter[key] = v;
   }
   state.time = parseTime(params.get("t"));
+  state.styles = normaliseStyles(params.getAll("style").map(parseStyleParam));
   return state;
 }
 
@@ -133,6 +149,7 @@ export function encodeState(state) {
   }
   const time = parseTime(s.time);
   if (time) params.set("t", time);
+  for (const style of normaliseStyles(s.styles)) params.append("style", encodeStyleParam(style));
   const text = params.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
   return text ? `#${text}` : "";
 }

@@ -1,5 +1,5 @@
 // The URL and the viewer in step: the hash says camera, layers, selection, catalogue
-// filter and sensor time (url-state.js); loading or going back restores them. Selection,
+// filter, sensor time and attribute styles (url-state.js); loading or going back restores them. Selection,
 // layers, filters and time push a history entry; camera moves (and typing a search) replace
 // the current one. Also the "Kopiera länk" button and embed mode (?embed=1, docs/EMBED.md).
 import { readProperty } from "./picking.js";
@@ -50,8 +50,9 @@ export function findLoadedFeature(tileset, id) {
 /**
  * @param {{viewer, twin, doc: Document, tilesetOf: (name) => object|undefined,
  *   setLayerVisible: (name, visible) => void, selectFeature: (feature) => void,
- *   clearSelection: () => void, catalogue, sensors}} options
- *   catalogue: {openProject(id), close(), cardOpen}; sensors: {showTime(iso), live()}
+ *   clearSelection: () => void, catalogue, sensors, styling}} options
+ *   catalogue: {openProject(id), close(), cardOpen}; sensors: {showTime(iso), live()};
+ *   styling: {urlState(), restore(styles)} (styling.js)
  */
 export function createUrlSync(options) {
   const { viewer, twin, doc, tilesetOf, setLayerVisible, selectFeature, clearSelection } = options;
@@ -101,6 +102,7 @@ export function createUrlSync(options) {
         project: twin.selectedProject?.id ?? null,
         filter: readFilter(),
         time: twin.sensors?.mode === "history" ? twin.sensors.time : null,
+        styles: options.styling?.urlState() ?? [],
       }),
     );
   }
@@ -224,6 +226,8 @@ export function createUrlSync(options) {
           options.catalogue.close();
         }
       }
+      const ignored = options.styling?.restore(state.styles) ?? [];
+      if (ignored.length) tell(t("styling.ignored", ignored[0]));
       if (state.time) await options.sensors?.showTime(state.time);
       else if (twin.sensors?.mode === "history") options.sensors?.live();
     } finally {
