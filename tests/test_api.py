@@ -152,3 +152,35 @@ def _first_content(tile: dict) -> str:
     if "content" in tile:
         return tile["content"]["uri"]
     return next(_first_content(c) for c in tile["children"])
+
+
+def test_config_properties_carry_stats(client: TestClient) -> None:
+    props = {p["id"]: p for p in client.get("/api/config").json()["layers"][0]["properties"]}
+    height = props["measuredHeight"]["stats"]
+    assert (height["count"], height["missing"]) == (160, 410)
+    assert height["min"] <= height["quantiles"][2] <= height["max"]
+    assert sum(height["classes"]["quantile"]["counts"]) == 160
+    kinds = props["type"]["stats"]["values"]
+    assert {"value": "Building", "count": 160} in kinds
+
+
+def test_reports_without_stats_still_load(tmp_path: Path) -> None:
+    """Layers converted before statistics existed: the config says `stats: null`."""
+    from sqlalchemy import select
+
+    from twin.jobs.models import LayerVersionRow
+
+    store = Store(tmp_path)
+    store.import_file(DEMO, "old", title="Old")
+    with store.db.session() as session:
+        row = session.scalars(select(LayerVersionRow)).one()
+        report = dict(row.report)
+        report["properties"] = [
+            {k: v for k, v in p.items() if k != "stats"} for p in report["properties"]
+        ]
+        row.report = report
+        session.commit()
+    cfg = TestClient(create_app(Settings(data_dir=tmp_path))).get("/api/config").json()
+    props = cfg["layers"][0]["properties"]
+    assert len(props) > 4
+    assert all(p["stats"] is None for p in props)

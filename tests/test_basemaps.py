@@ -121,7 +121,8 @@ def test_unknown_default_and_bad_terrain_url(monkeypatch: pytest.MonkeyPatch, tm
     message = error_of(monkeypatch, tmp_path, default_base_map="ortho")
     assert "TWIN_DEFAULT_BASE_MAP: 'ortho' is none of the base maps: natural-earth" in message
     message = error_of(monkeypatch, tmp_path, terrain_url="terrain.example.net/dem")
-    assert "TWIN_TERRAIN_URL='terrain.example.net/dem': terrain_url must be an http(s) URL" in message
+    named = "TWIN_TERRAIN_URL='terrain.example.net/dem'"
+    assert f"{named}: terrain_url must be an http(s) URL" in message
 
 
 def test_cli_refuses_bad_settings_in_one_line(

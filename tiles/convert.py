@@ -23,7 +23,7 @@ from . import georef, lod, objects_index, readers, textures
 from .compress import finish_tile
 from .errors import CRSMissing, InputError
 from .gltf import TileMesh, write_glb
-from .metadata import Schema, build_schema
+from .metadata import Schema, build_schema, schema_json
 from .model import Feature
 from .options import ConvertOptions
 from .tileset import tileset_json
@@ -62,7 +62,8 @@ class Report:
     extent: list[float]  # lon/lat west, south, east, north
     height_range: list[float]  # ellipsoidal metres
     origin: list[float]  # lon, lat, h of the local frame
-    properties: list[dict[str, str]]
+    #: Each property's id, name, type and ``stats`` (:func:`tiles.metadata.property_stats`).
+    properties: list[dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
@@ -187,7 +188,7 @@ def convert(
 @dataclass
 class _Tiles:
     sizes: list[int]
-    properties: list[dict[str, str]]
+    properties: list[dict[str, Any]]
 
 
 def _check_out_dir(out_dir: Path) -> None:
@@ -280,7 +281,7 @@ def _write_tiles(
     if options.tiles_version == "1.0":
         doc["asset"]["version"] = "1.0"
     (staging / "tileset.json").write_text(json.dumps(doc, allow_nan=False), encoding="utf-8")
-    return _Tiles(sizes, [p.to_json() for p in schema.properties])
+    return _Tiles(sizes, schema_json(schema, features))
 
 
 def _write_parents(

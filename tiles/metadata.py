@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,15 @@ class Property:
 
     def to_json(self) -> dict[str, str]:
         return {"id": self.id, "name": self.name, "type": self.type}
+
+    def is_missing(self, value: Any) -> bool:
+        """True when a viewer reading the tiles sees no value: ``None``, a NaN, or the
+        empty text that is the column's ``noData`` marker."""
+        if value is None:
+            return True
+        if isinstance(value, float) and math.isnan(value):
+            return True
+        return self.type == "STRING" and self.has_missing and as_text(value) == ""
 
 
 @dataclass(frozen=True)
@@ -156,3 +166,65 @@ def encode(prop: Property, values: list[Any]) -> dict[str, NDArray[Any]]:
         }
     bits = np.array([bool(v) for v in values], dtype=np.uint8)
     return {"values": np.packbits(bits, bitorder="little")}
+
+
+#: The quantiles the numeric statistics report (0, 20, ..., 100 %): five classes.
+QUANTILES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+#: A text attribute with at most this many different values is categorical: its statistics
+#: list the most frequent values (at most ``TOP_VALUES``) with their counts.
+CATEGORICAL_MAX = 50
+TOP_VALUES = 20
+
+
+def _classes(breaks: NDArray[np.float64], values: NDArray[np.float64]) -> dict[str, Any]:
+    """Classes between ascending ``breaks`` (duplicates dropped): a value belongs to the last
+    class whose lower break it reaches; the last class includes the maximum. The viewer's
+    style uses the same rule, so these counts are what its legend says."""
+    edges = np.unique(breaks)
+    inner = edges[1:-1]
+    index = np.searchsorted(inner, values, side="right")
+    counts = np.bincount(index, minlength=max(len(edges) - 1, 1))
+    return {"breaks": [float(b) for b in edges], "counts": [int(c) for c in counts]}
+
+
+def property_stats(prop: Property, values: list[Any]) -> dict[str, Any]:
+    """What a viewer needs to style by ``prop`` without reading every tile.
+
+    Numbers: ``count``, ``missing``, ``min``, ``max``, ``quantiles`` (``QUANTILES``) and
+    ``classes`` for ``quantile`` and ``equal`` (interval) breaks with their counts. Text:
+    ``count``, ``missing``, ``distinct`` and, when categorical, ``values``: the most frequent
+    ``{"value", "count"}`` (ties by value). Booleans: ``count``, ``missing``, ``true``,
+    ``false``. Missing values (``None``, NaN, the ``noData`` text) are not counted.
+    """
+    present = [v for v in values if not prop.is_missing(v)]
+    out: dict[str, Any] = {"count": len(present), "missing": len(values) - len(present)}
+    if prop.type in ("INT32", "FLOAT64"):
+        if not present:
+            return out
+        arr = np.array([float(v) for v in present], dtype=np.float64)
+        lo, hi = float(arr.min()), float(arr.max())
+        quantiles = np.quantile(arr, QUANTILES)
+        out["min"] = int(lo) if prop.type == "INT32" else lo
+        out["max"] = int(hi) if prop.type == "INT32" else hi
+        out["quantiles"] = [float(q) for q in quantiles]
+        out["classes"] = {
+            "quantile": _classes(quantiles, arr),
+            "equal": _classes(np.linspace(lo, hi, len(QUANTILES)), arr),
+        }
+    elif prop.type == "STRING":
+        counts = Counter(as_text(v) for v in present)
+        out["distinct"] = len(counts)
+        if len(counts) <= CATEGORICAL_MAX:
+            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_VALUES]
+            out["values"] = [{"value": v, "count": c} for v, c in ranked]
+    elif prop.type == "BOOLEAN":
+        out["true"] = sum(1 for v in present if bool(v))
+        out["false"] = len(present) - out["true"]
+    return out
+
+
+def schema_json(schema: Schema, features: list[Feature]) -> list[dict[str, Any]]:
+    """The report's ``properties``: each property's id, name, type and ``stats``."""
+    return [
+        {**p.to_json(), "stats": property_stats(p, column(p, features))} for p in schema.properties
+    ]

@@ -78,3 +78,12 @@ test("broken configs are refused with a reason", () => {
   assert.throws(() => parseConfig({ layers: [{ name: "a" }] }), /tileset_url/);
   assert.throws(() => parseConfig({ layers: [layer, layer] }), /used twice/);
 });
+
+test("property statistics pass through when the server has them", () => {
+  const stats = { count: 3, missing: 1, min: 1, max: 2 };
+  const config = parseConfig({
+    layers: [{ ...layer, properties: [{ id: "h", name: "h", type: "FLOAT64", stats }, { id: "x", stats: [1] }] }],
+  });
+  assert.deepEqual(config.layers[0].properties[0].stats, stats);
+  assert.equal("stats" in config.layers[0].properties[1], false);
+});

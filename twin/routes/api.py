@@ -31,6 +31,14 @@ class PropertyInfo(BaseModel):
     id: str = Field(description="Property id in each tile's EXT_structural_metadata table.")
     name: str = Field(description="The attribute's name in the source file.")
     type: str = Field(description="STRING, INT32, FLOAT64 or BOOLEAN.")
+    stats: dict[str, Any] | None = Field(
+        default=None,
+        description="Statistics over the layer's objects, for styling and legends: `count`, "
+        "`missing`; numbers `min`, `max`, `quantiles`, `classes` (`quantile`, `equal`: "
+        "`breaks`, `counts`); text `distinct` and, with at most 50 different values, the most "
+        "frequent `values` (`value`, `count`); booleans `true`, `false`. Absent for layers "
+        "converted before statistics were written.",
+    )
 
 
 class LayerInfo(BaseModel):

@@ -18,6 +18,8 @@ function normaliseProperty(p) {
     id: p.id,
     name: typeof p.name === "string" && p.name !== "" ? p.name : p.id,
     type: typeof p.type === "string" ? p.type : "STRING",
+    // Statistics for styling (styling-model.js); absent for layers converted before them.
+    ...(p.stats && typeof p.stats === "object" && !Array.isArray(p.stats) ? { stats: p.stats } : {}),
   };
 }
 

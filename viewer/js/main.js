@@ -14,6 +14,7 @@ import { createNotice } from "./notice.js";
 import { createSearch } from "./search.js";
 import { createOnMap } from "./onmap.js";
 import { createSensors } from "./sensors-view.js";
+import { createStyling } from "./styling.js";
 import { initLanguage } from "./language.js";
 import { t } from "./strings.js";
 import { createTools } from "./tools.js";
@@ -67,6 +68,7 @@ let catalogue = null;
 let sensors = null;
 let onMap = null;
 let tools = null;
+let styling = null;
 let markReady;
 const whenReady = new Promise((resolve) => {
   markReady = resolve;
@@ -151,6 +153,7 @@ function watchTileset(layer, tileset, status) {
   Object.defineProperty(status, "shown", { get: () => tileset.show });
   status.loaded = true;
   status.error = null;
+  styling?.attach(layer.name);
   tileset.tileFailed.addEventListener((event) => {
     status.failedTiles += 1;
     console.warn(`twin: a tile of ${layer.name} failed`, event.url, event.message);
@@ -208,6 +211,7 @@ async function refreshLayers() {
   }
   config.layers = fresh;
   layerPanel.render(fresh);
+  styling?.render(fresh);
   await Promise.all(
     fresh.map((l) => (tilesets.has(l.name) ? layerPanel.setState(l.name, "ready") : addLayer(l))),
   );
@@ -367,6 +371,8 @@ async function start() {
     current: startMap?.name,
   });
   imports = lazyImports({ viewer, config, notice, twin, refreshLayers });
+  styling = createStyling({ doc: document, viewer, twin, notice, tilesetOf: (n) => tilesets.get(n) });
+  styling.render(config.layers);
   const onOpen = () => {
     clearSelection();
     sensors?.close();
@@ -424,6 +430,7 @@ async function start() {
     sensors,
     shadows: tools.shadows,
     baseMaps,
+    styling,
   });
   // A shared link's camera replaces the first flight.
   const linkedCamera = urlSync.startCamera();

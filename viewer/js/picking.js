@@ -49,6 +49,10 @@ function alive(feature) {
 /**
  * Colours the hovered and the selected feature and restores their own colour afterwards.
  * Features are compared by identity: CesiumJS keeps one object per feature per tile.
+ * A tileset style (styling.js) recolours every feature of a tile when it is set and when a
+ * tile comes into view. The tileset's `tileVisible` event notices it (the tile's
+ * lastStyleTime changed); glTF content applies the style later in that frame, so once the
+ * frame is drawn the highlight goes back on, with the style's colour as the one to restore.
  */
 export class Highlighter {
   constructor(scene, { hoverColor, selectColor }) {
@@ -58,6 +62,46 @@ export class Highlighter {
     this.hovered = undefined;
     this.selected = undefined;
     this.original = new Map();
+    this.styledAt = new Map(); // feature -> its tile's lastStyleTime when highlighted
+    this.watched = new WeakSet();
+    this.restyled = new Set(); // highlighted features whose tile the style just repainted
+    this.removePostRender = null;
+  }
+
+  #watch(tileset) {
+    if (!tileset || this.watched.has(tileset)) return;
+    this.watched.add(tileset);
+    tileset.tileVisible.addEventListener((tile) => this.#restyled(tile));
+  }
+
+  #restyled(tile) {
+    for (const feature of [this.hovered, this.selected]) {
+      if (!feature || !this.styledAt.has(feature) || !alive(feature)) continue;
+      if (feature.content.tile !== tile) continue;
+      if (tile.lastStyleTime === this.styledAt.get(feature)) continue;
+      this.styledAt.set(feature, tile.lastStyleTime);
+      this.restyled.add(feature);
+    }
+    if (this.restyled.size && !this.removePostRender) {
+      this.removePostRender = this.scene.postRender.addEventListener(() => this.#repaint());
+    }
+  }
+
+  #repaint() {
+    this.removePostRender();
+    this.removePostRender = null;
+    const C = Cesium();
+    for (const feature of this.restyled) {
+      if (!alive(feature) || !this.original.has(feature)) continue;
+      let color;
+      if (feature === this.selected) color = this.selectColor;
+      else if (feature === this.hovered) color = this.hoverColor;
+      if (!color) continue;
+      this.original.set(feature, C.Color.clone(feature.color));
+      feature.color = color;
+    }
+    this.restyled.clear();
+    this.scene.requestRender();
   }
 
   hover(feature) {
@@ -86,6 +130,7 @@ export class Highlighter {
     if (!feature) return;
     if (!alive(feature)) {
       this.original.delete(feature);
+      this.styledAt.delete(feature);
       return;
     }
     const C = Cesium();
@@ -94,10 +139,13 @@ export class Highlighter {
     else if (feature === this.hovered) color = this.hoverColor;
     if (color) {
       if (!this.original.has(feature)) this.original.set(feature, C.Color.clone(feature.color));
+      this.styledAt.set(feature, feature.content?.tile?.lastStyleTime);
+      this.#watch(feature.tileset);
       feature.color = color;
     } else if (this.original.has(feature)) {
       feature.color = this.original.get(feature);
       this.original.delete(feature);
+      this.styledAt.delete(feature);
     }
     this.scene.requestRender();
   }

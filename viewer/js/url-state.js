@@ -16,6 +16,10 @@
 //                                      from `t`: replaying sensors and lighting the city are
 //                                      separate choices, and either may be on alone.
 //   map=topo                           the base map (its name in /api/config)
+//   style=layer:property:mode[:...]    colour and filter by an attribute, per layer
+//                                      (styling-model.js; several layers: several keys)
+
+import { encodeStyleParam, parseStyleParam } from "./styling-model.js";
 
 const LAYER_NAME = /^[A-Za-z0-9_-]{1,63}$/;
 const BASE_MAP = /^[a-z0-9][a-z0-9_-]{0,39}$/;
@@ -100,7 +104,18 @@ export function emptyState() {
     time: null,
     sun: null, // shadows on at this instant; null: off
     baseMap: null, // null: the config's default
+    styles: [], // [{layer, property, mode, ...}] one per layer, by layer name
   };
+}
+
+/** One style per layer (the first given), ordered by layer; malformed ones left out. */
+function normaliseStyles(styles) {
+  const byLayer = new Map();
+  for (const s of styles || []) {
+    const choice = parseStyleParam(encodeStyleParam(s));
+    if (choice && !byLayer.has(choice.layer)) byLayer.set(choice.layer, choice);
+  }
+  return [...byLayer.keys()].sort().map((k) => byLayer.get(k));
 }
 
 /**
@@ -132,6 +147,7 @@ export function decodeState(hash) {
   state.sun = parseSun(params.get("sun"));
   const map = params.get("map");
   if (map !== null && BASE_MAP.test(map)) state.baseMap = map;
+  state.styles = normaliseStyles(params.getAll("style").map(parseStyleParam));
   return state;
 }
 
@@ -161,6 +177,7 @@ export function encodeState(state) {
   const sun = parseSun(s.sun);
   if (sun) params.set("sun", sun);
   if (typeof s.baseMap === "string" && BASE_MAP.test(s.baseMap)) params.set("map", s.baseMap);
+  for (const style of normaliseStyles(s.styles)) params.append("style", encodeStyleParam(style));
   const text = params.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
   return text ? `#${text}` : "";
 }

@@ -1,8 +1,8 @@
 // The URL and the viewer in step: the hash says camera, layers, selection, catalogue
-// filter, sensor time, shadows and base map (url-state.js); loading or going back restores
-// them. Selection, layers, base map, filters, time and shadows on/off push a history entry;
-// camera moves (and typing a search, moving a time) replace the current one. Also the
-// "Kopiera länk" button and embed mode (?embed=1, docs/EMBED.md).
+// filter, sensor time, shadows, base map and attribute styles (url-state.js); loading or
+// going back restores them. Selection, layers, base map, styles, filters, time and shadows
+// on/off push a history entry; camera moves (and typing a search, moving a time) replace the
+// current one. Also the "Kopiera länk" button and embed mode (?embed=1, docs/EMBED.md).
 import { readProperty } from "./picking.js";
 import { t } from "./strings.js";
 import { changeKind, decodeState, encodeState, fullViewerUrl, isEmbed } from "./url-state.js";
@@ -86,10 +86,11 @@ export async function waitForFeature(options) {
 /**
  * @param {{viewer, twin, doc: Document, tilesetOf: (name) => object|undefined,
  *   setLayerVisible: (name, visible) => void, selectFeature: (feature) => void,
- *   clearSelection: () => void, catalogue, sensors}} options
+ *   clearSelection: () => void, catalogue, sensors, styling}} options
  *   catalogue: {openProject(id), close(), cardOpen}; sensors: {showTime(iso), live()};
  *   shadows: {state: {on, time}, set(on, time)} (tools.js)
  *   baseMaps: {select(name), current, defaultName}
+ *   styling: {urlState(), restore(styles)} (styling.js)
  */
 export function createUrlSync(options) {
   const { viewer, twin, doc, tilesetOf, setLayerVisible, selectFeature, clearSelection } = options;
@@ -142,6 +143,7 @@ export function createUrlSync(options) {
         time: twin.sensors?.mode === "history" ? twin.sensors.time : null,
         sun: options.shadows?.state.on ? options.shadows.state.time : null,
         baseMap: maps && maps.current !== maps.defaultName ? maps.current : null,
+        styles: options.styling?.urlState() ?? [],
       }),
     );
   }
@@ -258,6 +260,8 @@ export function createUrlSync(options) {
       } else if (shadows?.state.on) {
         shadows.set(false);
       }
+      const ignored = options.styling?.restore(state.styles) ?? [];
+      if (ignored.length) tell(t("styling.ignored", ignored[0]));
       if (state.time) await options.sensors?.showTime(state.time);
       else if (twin.sensors?.mode === "history") options.sensors?.live();
     } finally {

@@ -415,6 +415,33 @@ export const en = {
   "screenshot.layers": "Layers: {titles}",
   "screenshot.saved": "Screenshot saved as {name}",
   "screenshot.failed": "The screenshot failed: {message}",
+
+  "styling.heading": "Colour by attribute",
+  "styling.attribute": "Attribute",
+  "styling.none": "None (default colours)",
+  "styling.kind.number": "Numbers",
+  "styling.kind.category": "Categories",
+  "styling.kind.boolean": "Yes/no",
+  "styling.classes": "Classes",
+  "styling.mode.quantile": "Quantiles (equal numbers of objects)",
+  "styling.mode.equal": "Equal intervals",
+  "styling.rangeHeading": "Show only values",
+  "styling.from": "from",
+  "styling.to": "to",
+  "styling.legend": "Legend (number of objects)",
+  "styling.range": "{from} – {to}",
+  "styling.other": "Other values",
+  "styling.noValue": "No value",
+  "styling.emptyText": "(empty text)",
+  "styling.hideNoValue": "Hide objects without a value",
+  "styling.reset": "Reset",
+  "styling.applied": "{title} coloured by {name}",
+  "styling.cleared": "{title} shown in default colours",
+  "styling.noStats": ({ count }) =>
+    count === 1
+      ? "1 attribute has no statistics and cannot be chosen: import the layer again."
+      : `${count} attributes have no statistics and cannot be chosen: import the layer again.`,
+  "styling.ignored": "The link colours by {property} in {layer}, which is not here: ignored",
 };
 
 export default en;

@@ -417,6 +417,31 @@ export const sv = {
   "screenshot.layers": "Lager: {titles}",
   "screenshot.saved": "Skärmbilden sparades som {name}",
   "screenshot.failed": "Skärmbilden misslyckades: {message}",
+
+  "styling.heading": "Färglägg efter attribut",
+  "styling.attribute": "Attribut",
+  "styling.none": "Inget (standardfärger)",
+  "styling.kind.number": "Tal",
+  "styling.kind.category": "Kategorier",
+  "styling.kind.boolean": "Ja/nej",
+  "styling.classes": "Klasser",
+  "styling.mode.quantile": "Kvantiler (lika många objekt)",
+  "styling.mode.equal": "Lika breda intervall",
+  "styling.rangeHeading": "Visa bara värden",
+  "styling.from": "från",
+  "styling.to": "till",
+  "styling.legend": "Teckenförklaring (antal objekt)",
+  "styling.range": "{from} – {to}",
+  "styling.other": "Övriga värden",
+  "styling.noValue": "Inget värde",
+  "styling.emptyText": "(tom text)",
+  "styling.hideNoValue": "Dölj objekt utan värde",
+  "styling.reset": "Återställ",
+  "styling.applied": "{title} färgläggs efter {name}",
+  "styling.cleared": "{title} visas med standardfärger",
+  "styling.noStats": ({ count }) =>
+    `${count} attribut saknar statistik och kan inte väljas: importera lagret på nytt.`,
+  "styling.ignored": "Länken färglägger efter {property} i {layer}, som inte finns här: det hoppas över",
 };
 
 export default sv;
