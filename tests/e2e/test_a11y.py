@@ -321,7 +321,7 @@ def test_on_the_map_lists_what_is_shown_and_opens_it(
     )
 
     # A hidden layer says so.
-    page.locator('#layer-list li[data-layer="demo"] input[type="checkbox"]').uncheck()
+    page.locator('#layer-list input[name="layer-demo"]').uncheck()
     expect(layer_row).to_contain_text("dolt")
     expect(counts).to_contain_text("0 lager")
 
@@ -415,7 +415,7 @@ def _tilesets_shown(page: Page) -> list[bool]:
 def test_layer_panel_by_keyboard_only(open_viewer: Callable[..., ViewerPage]) -> None:
     vp = _open(open_viewer, "sv", DESKTOP)
     page = vp.page
-    checkbox = "#layer-list li[data-layer='demo'] input[type='checkbox']"
+    checkbox = "#layer-list input[name='layer-demo']"
 
     # From page load: Tab until the layer's checkbox; every stop shows its focus.
     for _ in range(12):

@@ -53,7 +53,7 @@ def _wait_hash(vp: ViewerPage, predicate: str, arg: Any = None) -> None:
 
 
 def _layer_box(vp: ViewerPage) -> Any:
-    return vp.page.locator('#layer-list li[data-layer="demo"] input[type="checkbox"]')
+    return vp.page.locator('#layer-list input[name="layer-demo"]')
 
 
 def test_link_restores_view_and_back_restores_selection(
