@@ -316,7 +316,7 @@ def _login(vp: ViewerPage) -> None:
 def _save_and_wait(vp: ViewerPage, title: str) -> dict[str, Any]:
     page = vp.page
     before = page.evaluate("window.twin.selectedProject") or {}
-    page.get_by_role("button", name="Spara").click()
+    page.get_by_role("button", name="Spara", exact=True).click()
     expect(page.locator("#form-panel")).to_be_hidden(timeout=STATE_MS)
     page.wait_for_function(
         """([t, id, version]) => {
