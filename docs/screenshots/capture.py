@@ -142,12 +142,49 @@ def shot_gis_import(page: Page, url: str) -> None:
     settle(page)
 
 
+#: Looking north over the demo city from its south edge (cam=lon,lat,height,heading,pitch).
+CITY_VIEW = "cam=4.3658,52.0085,350,0,-40&layers=demo"
+
+
+def shot_planner_styling(page: Page, url: str) -> None:
+    open_viewer(page, url, f"#{CITY_VIEW}&style=demo:measuredHeight:q")
+    page.wait_for_function("document.querySelector('.styling-legend li') !== null")
+    page.evaluate("document.querySelector('details.styling').open = true")
+    page.locator(".styling-legend").first.scroll_into_view_if_needed()
+    settle(page)
+
+
+def shot_planner_shadows(page: Page, url: str) -> None:
+    open_viewer(page, url, f"#{CITY_VIEW}&sun=2026-06-21T15:30:00Z")
+    page.wait_for_function("window.twin.tools && window.twin.tools.shadows.on")
+    settle(page)
+
+
+def shot_planner_search(page: Page, url: str) -> None:
+    open_viewer(page, url)
+    page.locator("#map-search-input").fill("G0503.032e")
+    page.wait_for_selector("#map-search-results [role=option]")
+    settle(page)
+
+
+def shot_citizen_list(page: Page, url: str) -> None:
+    open_viewer(page, url)
+    page.locator("#onmap-toggle").click()
+    page.wait_for_selector("#onmap li")
+    page.locator("#onmap-toggle").scroll_into_view_if_needed()
+    settle(page)
+
+
 #: name -> (viewport, what to do before the picture)
 SHOTS: dict[str, tuple[dict[str, int], Callable[[Page, str], None]]] = {
     "citizen-overview": (DESKTOP, shot_citizen_overview),
     "citizen-project": (DESKTOP, shot_citizen_project),
     "citizen-phone": (PHONE, shot_citizen_project),
+    "citizen-list": (DESKTOP, shot_citizen_list),
     "planner-object": (DESKTOP, shot_planner_object),
+    "planner-styling": (DESKTOP, shot_planner_styling),
+    "planner-search": (DESKTOP, shot_planner_search),
+    "planner-shadows": (DESKTOP, shot_planner_shadows),
     "sensor-card": (DESKTOP, shot_sensor_card),
     "gis-import": (DESKTOP, shot_gis_import),
 }
