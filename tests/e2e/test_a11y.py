@@ -15,7 +15,7 @@ import io
 import os
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,8 +49,9 @@ def axe_source() -> str:
 
 
 @pytest.fixture(scope="module")
-def sensor(twin: TwinServer) -> dict[str, Any]:
-    """A public datastream with a value, pushed over HTTP with an ingest source's key."""
+def sensor(twin: TwinServer) -> Iterator[dict[str, Any]]:
+    """A public datastream with a value, pushed over HTTP with an ingest source's key; back
+    to a normal value afterwards (the server is shared: other tests count alarms on it)."""
     suffix = uuid.uuid4().hex[:8]
     status, body = twin.api(
         "POST",
@@ -85,7 +86,8 @@ def sensor(twin: TwinServer) -> dict[str, Any]:
     key = done.stdout.strip().splitlines()[-1].strip()
     info = {"datastream": body, "thing": str(body["thing"]["id"]), "key": key}
     push(twin, info, 12.5)
-    return info
+    yield info
+    push(twin, info, 12.5)
 
 
 def push(twin: TwinServer, sensor: dict[str, Any], value: float) -> None:
