@@ -26,12 +26,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,17 +38,19 @@ from typing import Any
 from playwright.sync_api import Browser, sync_playwright
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+from twinproc import (  # noqa: E402  (tests/ holds the helpers shared with the browser tests)
+    CHROMIUM_ARGS,
+    DEMO,
+    ServerFailed,
+    chromium_path,
+    free_port,
+    run_twin,
+    stop,
+    wait_healthy,
+)
+
 OUT = REPO / "bench" / "out"
-DEMO = REPO / "data" / "demo" / "delft.city.json"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1280, "height": 720}
 TIMEOUT_MS = 180_000
 
@@ -70,30 +70,6 @@ PROBE = """
   requestAnimationFrame(tick);
 })();
 """
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _twin(data_dir: Path, *args: str) -> None:
-    cmd = [sys.executable, "-m", "twin", "--data-dir", str(data_dir), *args]
-    subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, timeout=600)
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("the server did not answer /healthz within 60 s")
 
 
 def _get_json(url: str) -> Any:
@@ -155,23 +131,34 @@ def main(argv: list[str] | None = None) -> int:
         help="serve this copy of viewer/ instead (e.g. an older commit's, from git archive)",
     )
     args = ap.parse_args(argv)
-    chromium = os.environ.get("TWIN_CHROMIUM", "/usr/bin/chromium")
+    chromium, looked = chromium_path()
+    if chromium is None:
+        raise SystemExit(f"Chromium not found at {looked!r} (set TWIN_CHROMIUM)")
 
     with tempfile.TemporaryDirectory(prefix="twin-bench-viewer-") as tmp:
         data_dir = Path(tmp)
-        _twin(data_dir, "import", str(DEMO), "--layer", "demo", "--title", "Delft")
-        port = _port()
+        done = run_twin(data_dir, "import", str(DEMO), "--layer", "demo", "--title", "Delft")
+        if done.returncode:
+            raise SystemExit(f"twin import failed:\n{done.stderr}")
+        port = free_port()
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         if args.viewer_dir:
             env["TWIN_VIEWER_DIR"] = str(args.viewer_dir.resolve())
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bench._serve_viewer", str(data_dir), str(port)],
-            cwd=REPO,
-            env=env,
-        )
+        log = data_dir / "serve.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "bench._serve_viewer", str(data_dir), str(port)],
+                cwd=REPO,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_healthy(url, proc)
+            try:
+                wait_healthy(url, proc, log)
+            except ServerFailed as exc:
+                raise SystemExit(str(exc)) from None
             tileset = _get_json(f"{url}/api/config")["layers"][0]["tileset_url"]
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -200,8 +187,7 @@ def main(argv: list[str] | None = None) -> int:
                 finally:
                     browser.close()
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            stop(proc)
 
     summary = {
         name: {

@@ -11,13 +11,8 @@ openly licensed demo data (see data/demo/README.md).
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,22 +20,29 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-DEMO = REPO / "data" / "demo" / "delft.city.json"
-CHROMIUM = os.environ.get("TWIN_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+sys.path.insert(0, str(HERE.parents[1] / "tests"))
+from twinproc import (  # noqa: E402  (tests/ holds the helpers shared with the browser tests)
+    CHROMIUM_ARGS,
+    DEMO,
+    REPO,
+    ServerFailed,
+    chromium_path,
+    free_port,
+    run_twin,
+    stop,
+    wait_healthy,
+)
+
 GIS_EMAIL, PASSWORD = "gis@example.org", "screenshot-password-1234"
 READY_MS = 180_000
 DESKTOP = {"width": 1280, "height": 760}
 PHONE = {"width": 360, "height": 640}
 
 
-def _twin(data: Path, *args: str, **kw: object) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "twin", "--data-dir", str(data), *args]
-    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False, **kw)  # type: ignore[call-overload]
+def _twin(data: Path, *args: str, **kw: object) -> None:
+    done = run_twin(data, *args, timeout=600, **kw)
     if done.returncode:
         raise SystemExit(f"{' '.join(args[:2])} failed:\n{done.stdout}\n{done.stderr}")
-    return done
 
 
 @contextmanager
@@ -51,26 +53,17 @@ def serve() -> Iterator[str]:
         _twin(data, "demo")
         gis = ["users", "add", GIS_EMAIL, "--role", "gis", "--municipality", "DEMO"]
         _twin(data, *gis, "--password-stdin", input=PASSWORD + "\n")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        env = {**os.environ, "TWIN_REPLAY": "true"}
-        log = (data / "serve.log").open("wb")
-        cmd = [sys.executable, "-m", "twin", "--data-dir", str(data), "serve", "--port", str(port)]
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        port, log = free_port(), data / "serve.log"
+        proc = run_twin(data, "serve", "--port", str(port), log=log, env={"TWIN_REPLAY": "true"})
         url = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(300):
-                try:
-                    with urllib.request.urlopen(url + "/healthz", timeout=2):
-                        break
-                except OSError:
-                    time.sleep(0.2)
+            try:
+                wait_healthy(url, proc, log)
+            except ServerFailed as exc:
+                raise SystemExit(str(exc)) from None
             yield url
         finally:
-            proc.terminate()
-            proc.wait(timeout=20)
-            log.close()
+            stop(proc)
 
 
 def wait_ready(page: Page) -> None:
@@ -196,7 +189,10 @@ def main(names: list[str]) -> int:
         print(f"unknown shots: {', '.join(unknown)}; known: {', '.join(SHOTS)}", file=sys.stderr)
         return 2
     with serve() as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        chromium, looked = chromium_path()
+        if chromium is None:
+            raise SystemExit(f"Chromium not found at {looked!r} (set TWIN_CHROMIUM)")
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         for name in names or list(SHOTS):
             viewport, prepare = SHOTS[name]
             phone = viewport is PHONE

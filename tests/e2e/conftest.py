@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -22,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import (
@@ -32,19 +29,19 @@ from playwright.sync_api import (
     ViewportSize,
     sync_playwright,
 )
+from twinproc import (
+    CHROMIUM_ARGS,
+    DEMO,
+    REPO,
+    ServerFailed,
+    chromium_path,
+    free_port,
+    run_twin,
+    stop,
+    wait_healthy,
+)
 
-REPO = Path(__file__).resolve().parents[2]
-DEMO = REPO / "data" / "demo" / "delft.city.json"
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DESKTOP: ViewportSize = {"width": 1280, "height": 720}
 PHONE: ViewportSize = {"width": 360, "height": 640}
 #: The browser's language unless a test says otherwise: the viewer picks its UI language from
@@ -60,53 +57,25 @@ PASSWORD = "e2e-password-1234"
 
 
 def _chromium() -> str:
-    path = os.environ.get("TWIN_CHROMIUM", "/usr/bin/chromium")
-    resolved = shutil.which(path) or (path if os.access(path, os.X_OK) else None)
-    if resolved:
-        return resolved
+    found, path = chromium_path()
+    if found:
+        return found
     reason = f"Chromium not found at {path!r} (set TWIN_CHROMIUM, or apt-get install chromium)"
     if os.environ.get("TWIN_REQUIRE_BROWSER"):
         pytest.fail(f"{reason}; TWIN_REQUIRE_BROWSER is set, so this is an error")
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _run_twin(
-    data_dir: Path,
-    *args: str,
-    log: Path | None = None,
-    env: dict[str, str] | None = None,
-    **kw: Any,
-) -> Any:
-    """``twin`` as a child process; ``env``: settings (TWIN_...) besides the environment."""
-    cmd = [sys.executable, "-m", "twin", "--data-dir", str(data_dir), *args]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    if log is None:
-        return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, **kw)
-    with log.open("wb") as out:
-        return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+#: Kept under these names: the browser tests import them from here.
+_free_port = free_port
+_run_twin = run_twin
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"twin serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)  # polling the server's own health check, not waiting for time
-    pytest.fail(
-        f"twin serve did not answer /healthz within {SERVER_START_S} s:\n{log.read_text()[-3000:]}"
-    )
+    try:
+        wait_healthy(url, proc, log, SERVER_START_S)
+    except ServerFailed as exc:
+        pytest.fail(f"twin serve: {exc}")
 
 
 @dataclass(frozen=True)
@@ -189,12 +158,7 @@ def serving(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
         _wait_healthy(url, proc, log)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
 
 
 @pytest.fixture(scope="session")
@@ -241,6 +205,22 @@ class ViewerPage:
     def close(self) -> None:
         """Close the page's browser context: idle WebGL pages still cost CPU."""
         self.page.context.close()
+
+    def wait_restored(self) -> None:
+        """Until the viewer is ready and has applied what the URL says."""
+        self.page.wait_for_function(
+            """() => {
+                const t = window.twin;
+                if (t && t.error) throw new Error("viewer error: " + t.error);
+                return t && t.ready && t.url && t.url.restored;
+            }""",
+            timeout=VIEWER_READY_MS,
+        )
+
+    def hash_params(self) -> dict[str, str]:
+        """The URL's hash as key -> (first) value."""
+        fragment = urlsplit(self.page.url).fragment
+        return {k: v[0] for k, v in parse_qs(fragment, keep_blank_values=True).items()}
 
     def wait_ready(self, layer: str = "demo") -> None:
         """Until the viewer is ready and ``layer`` has loaded and drawn its tiles."""

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import DESKTOP, VIEWER_READY_MS, ViewerPage
+from .conftest import DESKTOP, ViewerPage
 
 pytestmark = pytest.mark.browser
 
@@ -37,17 +37,6 @@ def _height_property(layer: dict[str, Any]) -> dict[str, Any]:
         if "height" in p["name"].lower() and len(classes) >= 3:
             return dict(p)
     raise AssertionError("the demo has no height attribute with statistics")
-
-
-def _wait_restored(vp: ViewerPage) -> None:
-    vp.page.wait_for_function(
-        """() => {
-            const t = window.twin;
-            if (t && t.error) throw new Error("viewer error: " + t.error);
-            return t && t.ready && t.url && t.url.restored;
-        }""",
-        timeout=VIEWER_READY_MS,
-    )
 
 
 def _rgb(css: str) -> tuple[int, int, int]:
@@ -164,7 +153,7 @@ def styled(open_viewer: Callable[..., ViewerPage]) -> ViewerPage:
     vp = open_viewer(DESKTOP)
     vp.open()
     vp.wait_ready()
-    _wait_restored(vp)
+    vp.wait_restored()
     # Closer than the first view, looking at a building: the demo's row houses are then many
     # times wider than the few pixels a pick may stray.
     hit = _interior(vp, "Building")
@@ -354,7 +343,7 @@ def test_a_link_restores_the_style_and_ignores_unknown_attributes(
     try:
         page.goto(vp.base_url + "/#style=demo:measuredHeight:e:2.5::n&style=nolayer:x:q")
         vp.wait_ready()
-        _wait_restored(vp)
+        vp.wait_restored()
         page.wait_for_function("() => window.twin.styling.layers.demo?.mode === 'equal'")
         state = _state(vp)
         assert (state["property"], state["min"], state["max"], state["hideNoValue"]) == (
@@ -385,7 +374,7 @@ def test_a_link_restores_the_style_and_ignores_unknown_attributes(
         page.goto("about:blank")
         page.goto(url)
         vp.wait_ready()
-        _wait_restored(vp)
+        vp.wait_restored()
         page.wait_for_function("() => window.twin.styling.layers.demo?.mode === 'equal'")
         assert _state(vp) == state
         assert not vp.errors, vp.errors

@@ -8,7 +8,6 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from PIL import Image
@@ -61,18 +60,6 @@ PROJECT_JS = """([x, y, z]) => {
 }"""
 
 
-def _hash(vp: ViewerPage) -> dict[str, str]:
-    fragment = urlsplit(vp.page.url).fragment
-    return {k: v[0] for k, v in parse_qs(fragment, keep_blank_values=True).items()}
-
-
-def _wait_restored(vp: ViewerPage) -> None:
-    vp.page.wait_for_function(
-        "() => window.twin && window.twin.ready && window.twin.url && window.twin.url.restored",
-        timeout=VIEWER_READY_MS,
-    )
-
-
 def _wait_tiles(vp: ViewerPage) -> None:
     vp.page.wait_for_function(
         "() => window.twin.layers.demo.tilesLoaded", timeout=VIEWER_READY_MS, polling=250
@@ -92,7 +79,7 @@ def page_sv(open_viewer: Callable[..., ViewerPage]) -> Iterator[ViewerPage]:
     vp = open_viewer(DESKTOP, timezone_id=ZONE, accept_downloads=True)
     vp.open()
     vp.wait_ready()
-    _wait_restored(vp)
+    vp.wait_restored()
     yield vp
     vp.close()
 
@@ -295,11 +282,11 @@ def test_shadows_toggle_sets_the_scene_and_the_url_and_survives_a_reload(
     )
     page.reload()
     page_sv.wait_ready()
-    _wait_restored(page_sv)
+    page_sv.wait_restored()
     page.wait_for_function("() => window.twin.tools.shadows.on && window.twin.viewer.shadows")
     assert page.evaluate("window.twin.tools.shadows.time") == WINTER_UTC
     assert page.locator("#shadows-time").input_value() == WINTER_LOCAL
-    assert _hash(page_sv)["sun"] == WINTER_UTC
+    assert page_sv.hash_params()["sun"] == WINTER_UTC
 
     # Off: Back undoes it (turning shadows on or off is a history step).
     page.get_by_role("button", name="Skuggor och soltid", exact=True).click()

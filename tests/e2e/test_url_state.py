@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import DESKTOP, VIEWER_READY_MS, ViewerPage
+from .conftest import DESKTOP, ViewerPage
 
 pytestmark = pytest.mark.browser
 
@@ -23,23 +23,6 @@ CAMERA_JS = """() => {
     return {lon: d(p.longitude), lat: d(p.latitude), height: p.height,
             heading: d(c.heading), pitch: d(c.pitch)};
 }"""
-
-
-def _hash(vp: ViewerPage) -> dict[str, str]:
-    fragment = urlsplit(vp.page.url).fragment
-    return {k: v[0] for k, v in parse_qs(fragment, keep_blank_values=True).items()}
-
-
-def _wait_restored(vp: ViewerPage) -> None:
-    """Until the viewer is ready and has applied what the URL says."""
-    vp.page.wait_for_function(
-        """() => {
-            const t = window.twin;
-            if (t && t.error) throw new Error("viewer error: " + t.error);
-            return t && t.ready && t.url && t.url.restored;
-        }""",
-        timeout=VIEWER_READY_MS,
-    )
 
 
 def _wait_hash(vp: ViewerPage, predicate: str, arg: Any = None) -> None:
@@ -62,7 +45,7 @@ def test_link_restores_view_and_back_restores_selection(
     first = open_viewer(DESKTOP, permissions=["clipboard-read", "clipboard-write"])
     first.open()
     first.wait_ready()
-    _wait_restored(first)
+    first.wait_restored()
     page = first.page
     # A fresh start writes the view into the URL: camera and the visible layers.
     _wait_hash(first, "p.has('cam') && p.get('layers') === 'demo' && !p.has('sel')")
@@ -74,7 +57,7 @@ def test_link_restores_view_and_back_restores_selection(
     entries = page.evaluate("history.length")
 
     # Zoom out a little with the wheel: the camera moves, the entry is replaced.
-    before = _hash(first)["cam"]
+    before = first.hash_params()["cam"]
     box = page.locator("#cesium canvas").bounding_box()
     assert box
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -103,7 +86,7 @@ def test_link_restores_view_and_back_restores_selection(
     # The link in a new page: same camera, same object in the panel, same layers.
     second = open_viewer(DESKTOP)
     second.page.goto(link)
-    _wait_restored(second)
+    second.wait_restored()
     second.page.wait_for_function(
         "(id) => window.twin.selected?.id === id", arg=hit["id"], timeout=30_000
     )
@@ -127,7 +110,7 @@ def test_link_restores_view_and_back_restores_selection(
 
     third = open_viewer(DESKTOP)
     third.page.goto(hidden_link)
-    _wait_restored(third)
+    third.wait_restored()
     expect(_layer_box(third)).not_to_be_checked()
     assert third.page.evaluate("window.twin.layers.demo.shown") is False
     expect(third.page.locator("#info-panel")).to_be_hidden()
@@ -138,7 +121,7 @@ def test_link_restores_view_and_back_restores_selection(
     page.wait_for_function("(id) => window.twin.selected?.id === id", arg=hit["id"], timeout=30_000)
     expect(_layer_box(first)).to_be_checked()
     expect(page.locator('#info-panel .row[data-property="id"] dd')).to_have_text(hit["id"])
-    assert _hash(first)["cam"] == parse_qs(urlsplit(link).fragment)["cam"][0]
+    assert first.hash_params()["cam"] == parse_qs(urlsplit(link).fragment)["cam"][0]
     page.go_forward()
     page.wait_for_function("() => window.twin.selected === null && !window.twin.layers.demo.shown")
     expect(_layer_box(first)).not_to_be_checked()
@@ -149,13 +132,13 @@ def test_link_restores_view_and_back_restores_selection(
 def test_unknown_object_in_link_gives_a_notice(open_viewer: Callable[..., ViewerPage]) -> None:
     vp = open_viewer(DESKTOP)
     vp.page.goto(vp.base_url + "/#sel=demo:no-such-building")
-    _wait_restored(vp)
+    vp.wait_restored()
     notice = vp.page.locator("#url-notice")
     expect(notice).to_be_visible()
     expect(notice).to_contain_text("no-such-building")
     assert vp.page.evaluate("window.twin.selected") is None
     # The URL now says what is shown: no selection.
-    assert "sel" not in _hash(vp)
+    assert "sel" not in vp.hash_params()
     vp.close()
 
 
@@ -165,7 +148,7 @@ def test_embed_mode_is_compact_and_links_to_the_full_viewer(
     vp = open_viewer(DESKTOP)
     vp.page.goto(vp.base_url + "/?embed=1")
     vp.wait_ready()
-    _wait_restored(vp)
+    vp.wait_restored()
     page = vp.page
     vp.wait_catalogue()
     for selector in ("#login-button", "#imports-open", "#copy-link", "#add-project"):

@@ -84,14 +84,15 @@ def _hidden(name: str) -> bool:
     return name.startswith(".") or name == "__MACOSX"
 
 
-def in_folder(folder: Path) -> Path:
+def in_folder(folder: Path, what: str = "folder") -> Path:
     """What to convert in a folder: its one convertible file, or the folder itself when all
-    its convertible files are meshes (a multi-tile export, read by :mod:`.mesh_set`)."""
+    its convertible files are meshes (a multi-tile export, read by :mod:`.mesh_set`).
+    ``what`` names the folder in the errors (an unpacked upload is "the archive")."""
     found = [(p, r) for p in visible_files(folder) if (r := convertible(p)) is not None]
     names = ", ".join(r.NAME for r in READERS)
     if not found:
         raise EmptyInput(
-            f"the folder holds no file twin reads (it reads: {names})", source=folder.name
+            f"the {what} holds no file twin reads (it reads: {names})", source=folder.name
         )
     if len(found) == 1:
         return found[0][0]
@@ -99,7 +100,7 @@ def in_folder(folder: Path) -> Path:
         return folder
     listed = ", ".join(str(p.relative_to(folder)) for p, _ in found[:5])
     raise UnsupportedFormat(
-        f"the folder holds {len(found)} convertible files ({listed}) of different kinds: "
-        "convert one at a time (only a folder of meshes converts as one layer)",
+        f"the {what} holds {len(found)} convertible files ({listed}) of different kinds: "
+        "convert one at a time (only a set of meshes converts as one layer)",
         source=folder.name,
     )

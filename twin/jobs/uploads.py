@@ -19,7 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from tiles.readers import HEAD_BYTES, READERS, mesh, visible_files
+from tiles.errors import EmptyInput, UnsupportedFormat
+from tiles.readers import in_folder, visible_files
 
 from ..errors import NoConvertibleFile, UnsafePath, UnsupportedArchive, UploadTooLarge
 
@@ -193,35 +194,13 @@ def is_zip(path: Path) -> bool:
         return fh.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
 
 
-def _head(path: Path) -> bytes:
-    with path.open("rb") as fh:
-        return fh.read(HEAD_BYTES)
-
-
-def _readable(path: Path) -> bool:
-    head = _head(path)
-    return any(reader.sniff(path, head) for reader in READERS)
-
-
-def choose_source(files: list[Path], root: Path) -> Path:
-    """The one file of an unpacked folder twin can convert (detected by content)."""
-    visible = [
-        f
-        for f in files
-        if not any(p.startswith(".") or p == "__MACOSX" for p in f.relative_to(root).parts)
-    ]
-    found = [f for f in visible if f.stat().st_size > 0 and _readable(f)]
-    names = ", ".join(r.NAME for r in READERS)
-    if not found:
-        raise NoConvertibleFile(f"the archive holds no file twin reads (it reads: {names})")
-    if len(found) > 1 and all(mesh.kind_of(f, _head(f)) for f in found):
-        return root  # a multi-tile mesh export: one layer (tiles.readers.mesh_set)
-    if len(found) > 1:
-        listed = ", ".join(str(f.relative_to(root)) for f in found[:5])
-        raise NoConvertibleFile(
-            f"the archive holds {len(found)} convertible files ({listed}); upload one at a time"
-        )
-    return found[0]
+def choose_source(root: Path) -> Path:
+    """What to convert in an unpacked upload (detected by content): its one convertible file,
+    or the folder when all are meshes (:func:`tiles.readers.in_folder`)."""
+    try:
+        return in_folder(root, "archive")
+    except (EmptyInput, UnsupportedFormat) as exc:
+        raise NoConvertibleFile(exc.message) from None
 
 
 def prepare(upload: Path, folder: Path, limits: Limits) -> Path:
@@ -235,7 +214,7 @@ def prepare(upload: Path, folder: Path, limits: Limits) -> Path:
     if unpacked == upload:
         unpacked = folder / "unpacked"
     unpacked.mkdir()
-    files = extract_zip(upload, unpacked, limits)
-    source = choose_source(files, unpacked.resolve())
+    extract_zip(upload, unpacked, limits)
+    source = choose_source(unpacked.resolve())
     upload.unlink()
     return source

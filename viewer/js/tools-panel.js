@@ -66,25 +66,7 @@ export function buildToolsDom(doc) {
 
   const panels = el(doc, "div", { className: "tools-panels" });
   // Measurement panel: the result as text (a polite live region) and Finish / Clear.
-  const measurePanel = el(doc, "section", {
-    className: "panel tools-panel",
-    attrs: { id: "measure-panel", "aria-labelledby": "measure-title", hidden: true },
-  });
-  const measureClose = el(doc, "button", {
-    className: "icon-button",
-    text: "✕",
-    attrs: { type: "button", "aria-label": t("measure.close"), title: t("measure.close") },
-  });
-  measurePanel.append(
-    el(doc, "header", { className: "panel-header" }, [
-      el(doc, "h2", {
-        className: "info-title",
-        text: t("measure.heading"),
-        attrs: { id: "measure-title" },
-      }),
-      measureClose,
-    ]),
-  );
+  const { panel: measurePanel, close: measureClose } = toolPanel(doc, "measure");
   const summary = el(doc, "p", {
     className: "measure-summary",
     attrs: { id: "measure-summary", "aria-live": "polite", "aria-atomic": "true" },
@@ -109,15 +91,7 @@ export function buildToolsDom(doc) {
   );
 
   // Shadows panel: on/off, date and time (local), "now".
-  const shadowsPanel = el(doc, "section", {
-    className: "panel tools-panel",
-    attrs: { id: "shadows-panel", "aria-labelledby": "shadows-title", hidden: true },
-  });
-  const shadowsClose = el(doc, "button", {
-    className: "icon-button",
-    text: "✕",
-    attrs: { type: "button", "aria-label": t("shadows.close"), title: t("shadows.close") },
-  });
+  const { panel: shadowsPanel, close: shadowsClose } = toolPanel(doc, "shadows");
   const shadowsOn = el(doc, "input", { attrs: { type: "checkbox", id: "shadows-on" } });
   const shadowsTime = el(doc, "input", {
     attrs: { type: "datetime-local", id: "shadows-time", "aria-describedby": "shadows-zone" },
@@ -128,14 +102,6 @@ export function buildToolsDom(doc) {
     attrs: { type: "button", id: "shadows-now" },
   });
   shadowsPanel.append(
-    el(doc, "header", { className: "panel-header" }, [
-      el(doc, "h2", {
-        className: "info-title",
-        text: t("shadows.heading"),
-        attrs: { id: "shadows-title" },
-      }),
-      shadowsClose,
-    ]),
     el(doc, "div", { className: "panel-body" }, [
       el(doc, "div", { className: "field check" }, [
         shadowsOn,
@@ -188,4 +154,25 @@ export function buildToolsDom(doc) {
     hintExit,
   };
 
+}
+
+/** A tool's panel (hidden) with its heading and close button: texts `<name>.heading` and
+ * `<name>.close`, ids `<name>-panel` and `<name>-title`. */
+function toolPanel(doc, name) {
+  const panel = el(doc, "section", {
+    className: "panel tools-panel",
+    attrs: { id: `${name}-panel`, "aria-labelledby": `${name}-title`, hidden: true },
+  });
+  const close = el(doc, "button", {
+    className: "icon-button",
+    text: "✕",
+    attrs: { type: "button", "aria-label": t(`${name}.close`), title: t(`${name}.close`) },
+  });
+  panel.append(
+    el(doc, "header", { className: "panel-header" }, [
+      el(doc, "h2", { className: "info-title", text: t(`${name}.heading`), attrs: { id: `${name}-title` } }),
+      close,
+    ]),
+  );
+  return { panel, close };
 }
