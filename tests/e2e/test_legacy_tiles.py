@@ -5,11 +5,11 @@ Uses the browser helpers of tests/e2e (Debian's Chromium through Playwright)."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser
+from twinproc import stop
 
 from .conftest import (
     DEMO,
@@ -35,12 +35,7 @@ def legacy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _wait_healthy(url, proc, log)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
 
 
 def test_b3dm_demo_loads_and_picks_in_cesium(

@@ -33,6 +33,7 @@ from mqttbroker import find_mosquitto, mosquitto
 from paho.mqtt.enums import CallbackAPIVersion
 from PIL import Image
 from playwright.sync_api import Browser, ConsoleMessage, expect
+from twinproc import stop
 
 from .conftest import (
     DESKTOP,
@@ -184,12 +185,7 @@ def sensors(twin: TwinServer, broker: int) -> Iterator[SensorServer]:
     finally:
         client.loop_stop()
         client.disconnect()
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
 
 
 def _open(browser: Browser, url: str, viewport: Any, fragment: str = "") -> ViewerPage:

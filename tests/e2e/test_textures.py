@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import subprocess
 import zipfile
 from collections.abc import Iterator
 
@@ -23,6 +22,7 @@ import pytest
 import textured_mesh
 from PIL import Image
 from playwright.sync_api import Browser
+from twinproc import stop
 
 from .conftest import (
     DESKTOP,
@@ -89,12 +89,7 @@ def textured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _wait_healthy(url, proc, log)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from sensor_fixtures import datastream_spec
+from twinproc import stop
 
 from layers.catalogue.rules import Principal
 from layers.sensors import keys
@@ -76,12 +77,7 @@ def _server(tmp_path: Path, database_url: str, name: str, **env_extra: str) -> I
             time.sleep(0.2)  # polling the server's own health check
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
 
 
 @dataclass
