@@ -420,5 +420,8 @@ def test_projects_are_found_by_title_then_text_and_never_internal_ones_anonymous
         "Smarta parkeringssensorer",
         "Cykelvägar",
     ]
+    # without diacritics: the title match still ranks first
+    assert [r["title"] for r in _search(client, "CYKELVAGAR")["results"]] == ["Cykelvägar"]
+    assert [r["title"] for r in _search(client, "vägar parkering")["results"]] == ["Cykelvägar"]
     projects_only = _search(client, "parkering", kinds="object,coordinate")
     assert projects_only["results"] == []

@@ -100,7 +100,8 @@ class Project(Base):
     max_lon: Mapped[float | None] = mapped_column(Float)
     max_lat: Mapped[float | None] = mapped_column(Float)
     public: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    #: lower-cased title, summary, description and tags, for the text search
+    #: title, summary, description and tags in :func:`~layers.catalogue.service.fold`'s form,
+    #: for the text search (migration 0004 refolds rows written before it)
     search_text: Mapped[str] = mapped_column(Text, default="")
     last_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

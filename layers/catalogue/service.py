@@ -19,6 +19,7 @@ concurrency hold the same way everywhere. No web imports.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -127,6 +128,15 @@ def get_project(db: Session, principal: Principal, project_id: int) -> Project:
     return project
 
 
+def fold(text: str) -> str:
+    """The form titles, summaries and queries are compared in: case folded and without
+    diacritics, so "malmo" finds "Malmö" and "HÖGANÄS" finds "Höganäs" (as the objects'
+    search index does, SQLite FTS5 ``remove_diacritics``). Letters that are not a base
+    letter plus marks (æ, ø, ł) stay as they are."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def _like_word(word: str) -> ColumnElement[bool]:
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return Project.search_text.like(f"%{escaped}%", escape="\\")
@@ -139,7 +149,7 @@ def _stale_cutoff(months: int, now: datetime | None = None) -> datetime:
 def _filtered(principal: Principal, f: ProjectFilter) -> Select[Project]:
     query = visible_projects(principal)
     if f.q:
-        for word in f.q.lower().split()[:MAX_SEARCH_WORDS]:
+        for word in fold(f.q).split()[:MAX_SEARCH_WORDS]:
             query = query.where(_like_word(word))
     if f.municipality:
         query = query.where(
@@ -357,7 +367,7 @@ def _bbox(geometries: Iterable[dict[str, Any]]) -> tuple[float, float, float, fl
 
 def _search_text(data: ProjectIn) -> str:
     parts = [data.title_sv, data.title_en, data.summary_sv, data.summary_en, data.description]
-    return "\n".join([*(p or "" for p in parts), " ".join(data.tags)]).lower()
+    return fold("\n".join([*(p or "" for p in parts), " ".join(data.tags)]))
 
 
 def _control_chars(value: Any) -> bool:

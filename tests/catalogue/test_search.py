@@ -87,6 +87,13 @@ def _names(ids: dict[str, int], found: list[int]) -> set[str]:
         ("åby", {"water"}),
         ("ÖSTRA", {"water"}),
         ("flöde", {"water"}),
+        # without diacritics or case, as typed on a keyboard without å, ä, ö
+        ("aby", {"water"}),
+        ("flode ostra", {"water"}),
+        ("LACKAGE", {"water"}),
+        ("tackning", {"parking"}),
+        ("ÅBY", {"water"}),
+        ("a\u0308byx", set()),  # a decomposed "ä" folds to "a"; "abyx" is in no project
         ("iot", {"parking", "bikes"}),
         ("100%", {"parking"}),
         ("%", {"parking"}),
@@ -207,3 +214,34 @@ def test_pagination_keeps_the_total(env: Env) -> None:
     assert [i for p in pages for i in p] == made
     r = env.client.get("/api/projects", params={"q": "sida", "limit": 5, "offset": 100})
     assert r.json() == {"items": [], "total": 13, "limit": 5, "offset": 100}
+
+
+def test_search_text_is_folded_by_migration_0004(database_url: str, env: Env) -> None:
+    """Rows written before 0004 hold lower-cased text; 0004 refolds them (and its
+    downgrade puts the lower-cased text back), so old projects are found without accents."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from twin.db import alembic_config
+
+    made = env.make(
+        title_sv="Vattenmätare Åby",
+        summary_sv="Läcker i ÖSTRA delen",
+        description="Mäter",
+        tags=["Flöde"],
+    )
+
+    def stored() -> str:
+        with env.db.engine.connect() as c:
+            return c.execute(
+                text("SELECT search_text FROM project WHERE id = :id"), {"id": made.id}
+            ).scalar_one()
+
+    assert stored() == "vattenmatare aby\n\nlacker i ostra delen\n\nmater\nflode"
+    cfg = alembic_config(database_url)
+    command.downgrade(cfg, "0003")
+    assert stored() == "vattenmätare åby\n\nläcker i östra delen\n\nmäter\nflöde"
+    env.db.engine.dispose()
+    command.upgrade(cfg, "head")
+    assert stored() == "vattenmatare aby\n\nlacker i ostra delen\n\nmater\nflode"
+    assert _search(env, q="ostra aby")[0] == [made.id]

@@ -188,14 +188,14 @@ def _projects(
     found, _ = service.search_projects(
         db, principal, service.ProjectFilter(q=q, limit=limit, sort="title")
     )
-    words = q.lower().split()[: service.MAX_SEARCH_WORDS]
+    words = service.fold(q).split()[: service.MAX_SEARCH_WORDS]
     by_title: list[SearchResult] = []
     others: list[SearchResult] = []
     for p in found:
         result = project_result(p)
         if result is None:
             continue
-        titles = f"{p.title_sv} {p.title_en or ''}".lower()
+        titles = service.fold(f"{p.title_sv} {p.title_en or ''}")
         (by_title if all(w in titles for w in words) else others).append(result)
     return by_title, others
 
