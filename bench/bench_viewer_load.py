@@ -2,6 +2,7 @@
 
     python -m bench.bench_viewer_load --runs 7
     python -m bench.bench_viewer_load --runs 7 --viewer-dir /tmp/viewer-before  # another viewer/
+    python -m bench.bench_viewer_load --runs 7 --latency-ms 40  # 40 ms round trips
 
 Imports the demo city (data/demo/delft.city.json) into a temporary data directory and
 serves it with the twin app, which also serves a bare CesiumJS page (bench/bare/). Then,
@@ -77,8 +78,10 @@ def _get_json(url: str) -> Any:
         return json.loads(r.read())
 
 
-def load_once(browser: Browser, url: str) -> dict[str, Any]:
-    """One cold load of ``url``: time to all tiles loaded (ms) and JS bytes received."""
+def load_once(browser: Browser, url: str, latency_ms: float = 0) -> dict[str, Any]:
+    """One cold load of ``url``: time to all tiles loaded (ms) and JS bytes received.
+    ``latency_ms`` > 0 adds that much round-trip time to every request (Chromium's own
+    network emulation, as DevTools' throttling), bandwidth unlimited."""
     context = browser.new_context(viewport=VIEWPORT, locale="sv-SE")  # type: ignore[arg-type]
     js: dict[str, int] = {}
     scripts: list[Any] = []
@@ -90,6 +93,18 @@ def load_once(browser: Browser, url: str) -> dict[str, Any]:
 
     try:
         page = context.new_page()
+        if latency_ms > 0:
+            cdp = context.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.send(
+                "Network.emulateNetworkConditions",
+                {
+                    "offline": False,
+                    "latency": latency_ms,
+                    "downloadThroughput": -1,
+                    "uploadThroughput": -1,
+                },
+            )
         page.add_init_script(PROBE)
         page.on("requestfinished", finished)
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -125,6 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--runs", type=int, default=7, help="loads of each page (default 7)")
     ap.add_argument("--label", default="", help="a note stored with the results")
+    ap.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0,
+        help="emulated round-trip time added to every request (default 0: loopback)",
+    )
     ap.add_argument(
         "--viewer-dir",
         type=Path,
@@ -181,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                     runs: dict[str, list[dict[str, Any]]] = {"bare": [], "twin": []}
                     for i in range(args.runs):
                         for name in ("bare", "twin") if i % 2 == 0 else ("twin", "bare"):
-                            row = load_once(browser, pages[name])
+                            row = load_once(browser, pages[name], args.latency_ms)
                             runs[name].append(row)
                             print(f"run {i + 1} {name}: {row}", flush=True)
                 finally:
@@ -219,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     result = {
         "label": args.label,
+        "latency_ms": args.latency_ms,
         "viewer_dir": str(args.viewer_dir or REPO / "viewer"),
         "camera": cam,
         "runs": runs,

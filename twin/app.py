@@ -8,9 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.types import ASGIApp
 
@@ -35,6 +33,7 @@ from layers.sensors.errors import (
 from tiles.errors import TilesError
 
 from . import __version__
+from .compression import ApiGZip, CompressedStaticFiles, GzipCache
 from .db import Database
 from .errors import (
     Conflict,
@@ -53,6 +52,7 @@ from .routes import api, auth, imports, layer_admin, ogc, projects, search, sens
 from .routes.projects import PreconditionRequired
 from .settings import Settings
 from .store import InvalidLayerName, Store
+from .viewer_page import preloaded_page
 
 # Starlette serves unknown suffixes as text/plain: register the 3D Tiles ones first.
 for _suffix, _type in {
@@ -105,6 +105,8 @@ STATUS_CODES: dict[type[Exception], int] = {
 }
 
 STATIC = Path(__file__).with_name("static")
+#: Paths that serve files: gzipped once through the app's GzipCache, not per request.
+FILE_PREFIXES = ("/viewer/", "/cesium/", "/tiles/", "/static/twin/", "/swagger-ui/", "/uplot/")
 
 
 def csp_base(origins: list[str] | tuple[str, ...] = ()) -> str:
@@ -216,7 +218,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_exception_handlers(app)
     origins = settings.external_origins
     app.add_middleware(SecurityHeaders, csp=f"{csp_base(origins)}; frame-ancestors 'self'")
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(ApiGZip, files=FILE_PREFIXES)
     app.include_router(api.router)
     app.include_router(tiles.router)
     app.include_router(auth.router)
@@ -228,33 +230,42 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sensors.router)
     app.include_router(search.router)
 
+    # Static files and tiles are gzipped once and kept (twin/compression.py).
+    gzip_cache = app.state.gzip_cache = GzipCache()
+
+    def static(directory: Path) -> CompressedStaticFiles:
+        return CompressedStaticFiles(directory=directory, cache=gzip_cache)
+
     viewer_dir: Path = settings.viewer_dir
     index = viewer_dir / "index.html"
 
+    # Read once: the page with a modulepreload link per module main.js loads statically.
+    page = preloaded_page(index, viewer_dir) if index.is_file() else None
+
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
-    def viewer_page(request: Request) -> FileResponse:
-        if not index.is_file():
+    def viewer_page(request: Request) -> Response:
+        if page is None:
             raise TileNotFound("the viewer is not installed")
         headers = {"Cache-Control": "no-cache"}
         if is_embed(request):
             # Anonymous in any frame: the session cookie is SameSite=Lax, so a cross-site
             # frame's requests carry none; the embed page offers no login (docs/EMBED.md).
             headers["Content-Security-Policy"] = viewer_csp(settings.frame_ancestors, origins)
-        return FileResponse(index, headers=headers)
+        return Response(page, media_type="text/html; charset=utf-8", headers=headers)
 
     if viewer_dir.is_dir():
-        app.mount("/viewer", StaticFiles(directory=viewer_dir), name="viewer")
+        app.mount("/viewer", static(viewer_dir), name="viewer")
 
     @app.get("/docs", include_in_schema=False)
     def api_docs() -> FileResponse:
         """The OpenAPI reference (Swagger UI from npm, served locally)."""
         return FileResponse(STATIC / "docs.html", headers={"Cache-Control": "no-cache"})
 
-    app.mount("/static/twin", StaticFiles(directory=STATIC), name="twin-static")
+    app.mount("/static/twin", static(STATIC), name="twin-static")
     if settings.swagger_dir.is_dir():
-        app.mount("/swagger-ui", StaticFiles(directory=settings.swagger_dir), name="swagger-ui")
+        app.mount("/swagger-ui", static(settings.swagger_dir), name="swagger-ui")
     if settings.cesium_dir.is_dir():
-        app.mount("/cesium", StaticFiles(directory=settings.cesium_dir), name="cesium")
+        app.mount("/cesium", static(settings.cesium_dir), name="cesium")
     if settings.uplot_dir.is_dir():
-        app.mount("/uplot", StaticFiles(directory=settings.uplot_dir), name="uplot")
+        app.mount("/uplot", static(settings.uplot_dir), name="uplot")
     return app

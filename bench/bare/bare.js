@@ -30,7 +30,9 @@ const viewer = new C.Viewer("cesium", {
   requestRenderMode: true,
   maximumRenderTimeChange: Infinity,
 });
-viewer.scene.msaaSamples = 1; // as twin does on a software renderer (the benchmark's case)
+// As twin does on a software renderer (the benchmark's case): no MSAA, no star sky box.
+viewer.scene.msaaSamples = 1;
+viewer.scene.skyBox = undefined;
 viewer.camera.setView({
   destination: C.Cartesian3.fromDegrees(lon, lat, height),
   orientation: { heading: C.Math.toRadians(heading), pitch: C.Math.toRadians(pitch), roll: 0 },

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import FileResponse, Response
 
 from ..auth.deps import PrincipalDep
+from ..compression import accepts_gzip, add_vary, compressible, gzip_etag, gzip_response, matches
 from ..errors import Forbidden, LayerNotFound, TileNotFound
 from ..store import Layer
 from .api import visible_layer
@@ -86,8 +87,16 @@ def tile_file(
         headers["Cache-Control"] = "private, " + cache.removeprefix("public, ")
         headers["Vary"] = "Cookie, Authorization"
         del headers["Access-Control-Allow-Origin"]
-    inm = request.headers.get("if-none-match", "")
-    if etag in [t.strip().removeprefix("W/") for t in inm.split(",")] or inm.strip() == "*":
-        return Response(status_code=304, headers=headers)
     media = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    gz = None
+    if compressible(media):
+        add_vary(headers)
+        if accepts_gzip(request.headers.get("accept-encoding")):
+            gz = request.app.state.gzip_cache.get(file, stat)  # a sync route: in a thread
+            if gz is not None:
+                headers["ETag"] = gzip_etag(etag)
+    if matches(request.headers.get("if-none-match"), headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    if gz is not None:
+        return gzip_response(gz, headers, media)
     return FileResponse(file, media_type=media, headers=headers)

@@ -125,8 +125,11 @@ export function createViewer(container, config, terrainStatus = {}) {
   });
   viewer.scene.globe.baseColor = C.Color.fromCssColorString("#2b3a42");
   if (isSoftwareRenderer(viewer.canvas)) {
-    // Virtual desktops without a GPU render WebGL on the CPU: spare it 4× multisampling.
+    // Virtual desktops without a GPU render WebGL on the CPU: spare it 4× multisampling,
+    // and the star sky box, whose six 1024² images take more than a second of main thread
+    // to upload as a mipmapped cube map (the sky atmosphere stays; space is black).
     viewer.scene.msaaSamples = 1;
+    viewer.scene.skyBox = undefined;
   }
   // CesiumJS handles double click by tracking an entity; twin has none to track.
   viewer.screenSpaceEventHandler.removeInputAction(C.ScreenSpaceEventType.LEFT_DOUBLE_CLICK);
