@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -115,6 +117,27 @@ def test_cache_compresses_once_recompresses_a_changed_file_and_keeps_its_budget(
     assert cache.compressions == before
     cache.get(files[0], files[0].stat())  # dropped long ago
     assert cache.compressions == before + 1
+
+
+def test_concurrent_first_requests_compress_once(tmp_path: Path) -> None:
+    """The first visitors after a start ask for the same big file at once: one compresses,
+    the others wait for it and get the same bytes."""
+    cache = GzipCache()
+    big = tmp_path / "index.js"
+    big.write_bytes(b"".join(f"export const v{i} = {i * 7};\n".encode() for i in range(200_000)))
+    stat = big.stat()
+    start = threading.Barrier(8)
+
+    def fetch() -> bytes | None:
+        start.wait()
+        return cache.get(big, stat)
+
+    with ThreadPoolExecutor(8) as pool:
+        bodies = list(pool.map(lambda _: fetch(), range(8)))
+    assert cache.compressions == 1
+    assert all(b is bodies[0] for b in bodies)
+    assert bodies[0] is not None
+    assert gzip.decompress(bodies[0]) == big.read_bytes()
 
 
 @pytest.fixture

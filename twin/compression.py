@@ -106,33 +106,52 @@ class GzipCache:
         self._entries: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
+        self._inflight: dict[tuple[str, int, int], threading.Lock] = {}
         self.compressions = 0  # files compressed so far (a cache miss each)
 
     def get(self, path: str | os.PathLike[str], stat: os.stat_result) -> bytes | None:
         """The file's gzip bytes, or None when it is not worth compressing (too small,
-        too large, or gzip saves under 5 %). Blocking: call from a worker thread."""
+        too large, or gzip saves under 5 %). Blocking: call from a worker thread. Requests
+        for a file being compressed wait for that compression instead of repeating it (the
+        first visitors after a start all ask for CesiumJS at once)."""
         if stat.st_size < MIN_SIZE or stat.st_size > MAX_FILE:
             return None
         key = (os.fspath(path), stat.st_size, stat.st_mtime_ns)
         with self._lock:
-            body = self._entries.get(key)
-            if body is not None:
-                self._entries.move_to_end(key)
+            found = self._lookup(key)
+            if found is not None:
+                return found or None
+            flight = self._inflight.setdefault(key, threading.Lock())
+        with flight:
+            try:
+                with self._lock:
+                    found = self._lookup(key)  # compressed while we waited
+                if found is not None:
+                    return found or None
+                raw = Path(path).read_bytes()
+                if len(raw) != stat.st_size:  # changed while we read it: send it as it is
+                    return None
+                packed = gzip.compress(raw, compresslevel=self.level, mtime=0)
+                body = packed if len(packed) <= 0.95 * len(raw) else _NOT_WORTH_IT
+                with self._lock:
+                    self.compressions += 1
+                    self._entries[key] = body
+                    self._size += len(body)
+                    while self._size > self.budget and self._entries:
+                        _, dropped = self._entries.popitem(last=False)
+                        self._size -= len(dropped)
                 return body or None
-        raw = Path(path).read_bytes()
-        if len(raw) != stat.st_size:  # changed while we read it: serve it as it is now
-            return None
-        packed = gzip.compress(raw, compresslevel=self.level, mtime=0)
-        body = packed if len(packed) <= 0.95 * len(raw) else _NOT_WORTH_IT
-        with self._lock:
-            self.compressions += 1
-            if key not in self._entries:
-                self._entries[key] = body
-                self._size += len(body)
-            while self._size > self.budget and self._entries:
-                _, dropped = self._entries.popitem(last=False)
-                self._size -= len(dropped)
-        return body or None
+            finally:
+                with self._lock:
+                    self._inflight.pop(key, None)
+
+    def _lookup(self, key: tuple[str, int, int]) -> bytes | None:
+        """The cached body (``b""``: not worth compressing), marked recently used; under
+        the lock."""
+        body = self._entries.get(key)
+        if body is not None:
+            self._entries.move_to_end(key)
+        return body
 
     @property
     def size(self) -> int:
