@@ -380,3 +380,34 @@ def test_a_link_restores_the_style_and_ignores_unknown_attributes(
         assert not vp.errors, vp.errors
     finally:
         vp.close()
+
+
+def test_a_filter_that_hides_the_selected_object_lets_it_go(styled: ViewerPage) -> None:
+    """Selected, then filtered out: the object panel does not go on describing an object
+    no longer shown. The selection is cleared and the reason announced; a filter that
+    keeps the object keeps the selection."""
+    vp, page = styled, styled.page
+    spot = _interior(vp, "Building")
+    page.mouse.click(spot["x"], spot["y"])
+    page.wait_for_function("(id) => window.twin.selected?.id === id", arg=spot["id"])
+    expect(page.locator("#info-panel")).to_be_visible()
+    details = _open_styling(vp)
+    details.locator("select").first.select_option("type")
+    page.wait_for_function("() => window.twin.styling.layers.demo?.property === 'type'")
+    # Colouring alone, and hiding another type, keep the selection.
+    legend = details.locator("ul.styling-legend li")
+    other = legend.filter(has_not_text="Building").first.locator("input")
+    other.uncheck()
+    page.wait_for_function("() => window.twin.styling.layers.demo?.hidden?.length === 1")
+    assert page.evaluate("window.twin.selected?.id") == spot["id"]
+    expect(page.locator("#info-panel")).to_be_visible()
+    # Hiding its own type lets it go.
+    legend.filter(has_text="Building").first.locator("input").uncheck()
+    page.wait_for_function("() => window.twin.selected === null")
+    expect(page.locator("#info-panel")).to_be_hidden()
+    expect(page.locator("#status")).to_contain_text(
+        "Det valda objektet döljs av filtret och är inte längre valt"
+    )
+    details.locator("button.styling-reset").click()
+    page.wait_for_function("() => !window.twin.styling.layers.demo")
+    assert not vp.errors, vp.errors

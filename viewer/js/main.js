@@ -371,7 +371,15 @@ async function start() {
     current: startMap?.name,
   });
   imports = lazyImports({ viewer, config, notice, twin, refreshLayers });
-  styling = createStyling({ doc: document, viewer, twin, notice, tilesetOf: (n) => tilesets.get(n) });
+  styling = createStyling({
+    doc: document,
+    viewer,
+    twin,
+    notice,
+    tilesetOf: (n) => tilesets.get(n),
+    selected: () => highlighter.selected,
+    onSelectedHidden: clearSelection,
+  });
   styling.render(config.layers);
   const onOpen = () => {
     clearSelection();

@@ -15,9 +15,20 @@ import {
 const MAX_DIGITS = { maximumFractionDigits: 2 };
 
 /**
- * @param {{doc: Document, viewer, twin, notice, tilesetOf: (name) => object|undefined}} options
+ * `selected()` gives the selected feature (or undefined); `onSelectedHidden()` is called
+ * when a filter hides it, so that its panel does not describe an object no longer shown.
+ * @param {{doc: Document, viewer, twin, notice, tilesetOf: (name) => object|undefined,
+ *   selected?: () => object|undefined, onSelectedHidden?: () => void}} options
  */
-export function createStyling({ doc, viewer, twin, notice, tilesetOf }) {
+export function createStyling({
+  doc,
+  viewer,
+  twin,
+  notice,
+  tilesetOf,
+  selected = () => undefined,
+  onSelectedHidden = () => {},
+}) {
   const C = globalThis.Cesium;
   const layers = new Map(); // name -> {layer, props, choice, ui, blendMode}
   const state = {};
@@ -34,21 +45,43 @@ export function createStyling({ doc, viewer, twin, notice, tilesetOf }) {
     return entry.props.find((p) => p.id === id) ?? null;
   }
 
-  /** Paint the layer's tileset as its choice says (or as it was, without one). */
+  /**
+   * Paint the layer's tileset as its choice says (or as it was, without one). True when
+   * the new filter hid the selected object (which is then no longer selected).
+   */
   function paint(entry) {
     const tileset = tilesetOf(entry.layer.name);
-    if (!tileset || tileset.isDestroyed?.()) return;
+    if (!tileset || tileset.isDestroyed?.()) return false;
+    let hidSelected = false;
     const prop = entry.choice && propOf(entry, entry.choice.property);
     if (entry.blendMode === undefined) entry.blendMode = tileset.colorBlendMode;
     if (prop) {
-      tileset.style = new C.Cesium3DTileStyle(buildStyle(prop, entry.choice));
+      const style = new C.Cesium3DTileStyle(buildStyle(prop, entry.choice));
+      tileset.style = style;
       // The class colour itself (lit), not multiplied with the model's surface colours.
       tileset.colorBlendMode = C.Cesium3DTileColorBlendMode.REPLACE;
+      hidSelected = hidesSelected(tileset, style);
     } else if (tileset.style) {
       tileset.style = undefined;
       tileset.colorBlendMode = entry.blendMode;
     }
     viewer.scene.requestRender();
+    return hidSelected;
+  }
+
+  /** When the style's filter hides the selected object, let it go (true). */
+  function hidesSelected(tileset, style) {
+    const feature = selected();
+    if (!feature || feature.tileset !== tileset || !style.show) return false;
+    let shown = true;
+    try {
+      shown = style.show.evaluate(feature) !== false;
+    } catch {
+      return false; // a feature of a tile already gone
+    }
+    if (shown) return false;
+    onSelectedHidden();
+    return true;
   }
 
   function publish(entry) {
@@ -81,16 +114,19 @@ export function createStyling({ doc, viewer, twin, notice, tilesetOf }) {
     const prop = choice && propOf(entry, choice.property);
     if (choice && !prop) return false;
     entry.choice = prop ? fitChoice({ ...choice, layer: name }, prop) : null;
-    paint(entry);
+    const hidSelected = paint(entry);
     publish(entry);
     draw(entry);
+    const said = [];
     if (announce) {
-      notice.announce(
+      said.push(
         prop
           ? t("styling.applied", { title: entry.layer.title, name: prop.name })
           : t("styling.cleared", { title: entry.layer.title }),
       );
     }
+    if (hidSelected) said.push(t("styling.selectedHidden"));
+    if (said.length) notice.announce(said.join(". "));
     return true;
   }
 

@@ -437,6 +437,7 @@ export const en = {
   "styling.reset": "Reset",
   "styling.applied": "{title} coloured by {name}",
   "styling.cleared": "{title} shown in default colours",
+  "styling.selectedHidden": "The selected object is hidden by the filter and no longer selected",
   "styling.noStats": ({ count }) =>
     count === 1
       ? "1 attribute has no statistics and cannot be chosen: import the layer again."

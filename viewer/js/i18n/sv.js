@@ -439,6 +439,7 @@ export const sv = {
   "styling.reset": "Återställ",
   "styling.applied": "{title} färgläggs efter {name}",
   "styling.cleared": "{title} visas med standardfärger",
+  "styling.selectedHidden": "Det valda objektet döljs av filtret och är inte längre valt",
   "styling.noStats": ({ count }) =>
     `${count} attribut saknar statistik och kan inte väljas: importera lagret på nytt.`,
   "styling.ignored": "Länken färglägger efter {property} i {layer}, som inte finns här: det hoppas över",
