@@ -15,7 +15,8 @@ from pyproj import Transformer
 
 from tiles import ConvertOptions, convert, readers
 from tiles.gltf_validator import validate_glbs
-from tiles.textures import feature_costs, prepare
+from tiles.model import Material, TextureImage
+from tiles.textures import Appearance, feature_costs, pack_tile, prepare
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "cityjson" / "textured"
 TEXTURED = FIXTURE / "textured.city.json"
@@ -57,6 +58,7 @@ def test_textured_glb_is_valid_and_embeds_decodable_images(tmp_path: Path) -> No
         "textures_embedded": 3,
         "missing_images": {"appearance/missing.jpg": 4},
         "atlases": 1,
+        "cropped_textures": 0,  # the atlas's images are small; the stripes repeat
         "texture_bytes": report.appearance["texture_bytes"],
         "parent_texture_bytes": 0,  # one tile: no parent
     }
@@ -199,6 +201,69 @@ def test_small_max_texture_size_downscales_and_skips_the_atlas(tmp_path: Path) -
     for image in glb.json["images"]:
         img = Image.open(io.BytesIO(glb.view(image["bufferView"])))
         assert max(img.size) <= 8
+
+
+def _noise_image(width: int, height: int) -> Image.Image:
+    """Every texel different enough to tell apart; translucent, so the tile keeps it as
+    PNG (lossless) and texels can be compared exactly."""
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(0, 256, (height, width, 4), dtype=np.uint8)
+    pixels[:, :, 3] = 200
+    return Image.fromarray(pixels, "RGBA")
+
+
+def _appearance(img: Image.Image, wrap: str = "repeat") -> Appearance:
+    png = io.BytesIO()
+    img.save(png, "PNG")
+    image = TextureImage("noise.png", data=png.getvalue())
+    material = Material("m", image=0, wrap=wrap)
+    return Appearance([material], [image], 1024, [True], [img.size], [False])
+
+
+def _texel(img: Image.Image, uv: np.ndarray) -> tuple[int, int, int]:
+    x = min(int(uv[0] * img.width), img.width - 1)
+    y = min(int(uv[1] * img.height), img.height - 1)
+    return img.getpixel((x, y))[:3]  # type: ignore[index,no-any-return]
+
+
+def test_a_tile_embeds_only_the_part_of_an_image_its_triangles_use() -> None:
+    """A chunk of a mesh (or a building of a shared atlas) uses a corner of the image:
+    the tile gets that corner and its texture coordinates are moved into it, so every
+    coordinate reads the texel it read in the whole image."""
+    source = _noise_image(200, 100)
+    app = _appearance(source)
+    rng = np.random.default_rng(3)
+    # A quarter of the image: u in 0.55..0.95, v (up) in 0.1..0.6.
+    uvs = np.column_stack([rng.uniform(0.55, 0.95, 400), rng.uniform(0.1, 0.6, 400)])
+    uvs = uvs.astype(np.float32)
+    tex = pack_tile(app, {0: uvs})
+    (data, mime) = tex.images[0]
+    assert mime == "image/png"
+    img = Image.open(io.BytesIO(data))
+    # 80 x 50 texels used, plus 2 of margin on each side.
+    assert img.size == (84, 54), img.size
+    assert app.cropped == 1
+    assert tex.alpha[0] is True
+    assert tex.samplers[tex.textures[0]["sampler"]]["wrapS"] == 33071  # clamp
+    moved = tex.uv(0, uvs)
+    assert moved.min() >= 0.0 and moved.max() <= 1.0
+    whole = np.column_stack([uvs[:, 0], 1.0 - uvs[:, 1]])  # glTF: v from the top
+    same = sum(_texel(img, a) == _texel(source, b) for a, b in zip(moved, whole, strict=True))
+    assert same >= 0.98 * len(uvs), same  # a coordinate on a texel edge may round across
+
+
+def test_an_image_used_mostly_or_repeated_is_embedded_whole() -> None:
+    source = _noise_image(64, 64)
+    most = np.array([[0.05, 0.05], [0.95, 0.95], [0.05, 0.95]], dtype=np.float32)
+    repeated = np.array([[0.1, 0.1], [0.4, 0.1], [2.5, 0.3]], dtype=np.float32)
+    for uvs in (most, repeated):
+        app = _appearance(source)
+        tex = pack_tile(app, {0: uvs})
+        img = Image.open(io.BytesIO(tex.images[0][0]))
+        assert img.size == (64, 64)
+        assert app.cropped == 0
+        assert tex.transform[0] == (1.0, 1.0, 0.0, 0.0)
+        assert tex.samplers[tex.textures[0]["sampler"]]["wrapS"] == 10497  # repeat kept
 
 
 def test_untextured_source_keeps_one_styled_primitive(tmp_path: Path) -> None:

@@ -5,8 +5,10 @@ before tiling (header only), so a missing, unreadable or unsafe image is one war
 the number of triangles that use it, and those triangles fall back to their material's
 colour (or to the default styling when the texture had none). :func:`pack_tile` then, per
 tile, decodes the images it needs (downscaled to ``max_texture_size``), packs the small
-ones whose texture coordinates stay within 0..1 into one atlas, and re-encodes everything
-as JPEG, or PNG where the image has transparency.
+ones whose texture coordinates stay within 0..1 into one atlas, crops each larger image to
+the part the tile's triangles use (a mesh split into chunks, or a shared atlas, would
+otherwise put the whole image in every tile), and re-encodes everything as JPEG, or PNG
+where the image has transparency.
 
 Only PNG, JPEG and WebP images are accepted, by content; Pillow's decompression-bomb guard
 stays on; an image path must stay inside the source file's folder (no URL, no absolute
@@ -36,6 +38,9 @@ MIN_TEXTURE_SIZE, MAX_TEXTURE_SIZE = 4, 16384
 MAX_SOURCE_PIXELS = 8192 * 8192
 _PAD = 2  # pixels of edge colour around each atlas entry, against bleeding
 _UV_SLACK = 1e-3  # texture coordinates this far outside 0..1 still count as inside
+#: An image is cropped to what a tile uses when that is at most this share of its pixels
+#: (above it, the whole image: the same bytes in every tile, encoded once).
+_CROP_SHARE = 0.75
 _CACHE_PIXELS = 64_000_000
 _CACHE_BYTES = 32_000_000  # encoded images kept for the next tiles
 _TRY_PNG_PIXELS = 256 * 256
@@ -83,6 +88,8 @@ class Appearance:
     missing: dict[str, int] = field(default_factory=dict)  # image name -> triangles
     embedded: set[int] = field(default_factory=set)
     atlases: int = 0
+    #: Images a tile embeds cropped to the part its triangles use, counted per tile.
+    cropped: int = 0
     texture_bytes: int = 0
     #: Of ``texture_bytes``, those in parent tiles (reduced-size images, tiles/lod.py).
     parent_texture_bytes: int = 0
@@ -147,6 +154,7 @@ class Appearance:
             "textures_embedded": len(self.embedded),
             "missing_images": dict(sorted(self.missing.items())),
             "atlases": self.atlases,
+            "cropped_textures": self.cropped,
             "texture_bytes": self.texture_bytes,
             "parent_texture_bytes": self.parent_texture_bytes,
         }
@@ -280,12 +288,17 @@ class TileTextures:
     texture_of: dict[int, int] = field(default_factory=dict)
     transform: dict[int, tuple[float, float, float, float]] = field(default_factory=dict)
     alpha: dict[int, bool] = field(default_factory=dict)
+    #: Materials drawn from a cropped image: their coordinates are clamped into 0..1 (the
+    #: slack allowed outside it would reach past the crop; the sampler clamps the same).
+    clamped: set[int] = field(default_factory=set)
 
     def uv(self, m: int, uvs: NDArray[np.float32]) -> NDArray[np.float32]:
         su, sv, ou, ov = self.transform[m]
         out = np.empty_like(uvs, dtype=np.float32)
         out[:, 0] = ou + uvs[:, 0] * su
         out[:, 1] = ov + (1.0 - uvs[:, 1]) * sv
+        if m in self.clamped:
+            np.clip(out, 0.0, 1.0, out=out)
         return out
 
 
@@ -318,6 +331,19 @@ def pack_tile(
     for i in by_image:
         if i in atlas_members:
             continue
+        crop = _crop_box(pixels[i], [groups[m] for m in by_image[i]]) if inside[i] else None
+        if crop is not None:
+            x0, y0, x1, y1 = crop
+            part = app.scaled(i, pixels[i]).crop(crop)
+            t = _add_texture(out, _encode(part, encode_quality), "clamp")
+            (w, h), cw, ch = pixels[i], x1 - x0, y1 - y0
+            for m in by_image[i]:
+                out.texture_of[m], out.transform[m] = t, (w / cw, h / ch, -x0 / cw, -y0 / ch)
+                out.alpha[m] = part.mode == "RGBA"
+                out.clamped.add(m)
+            app.cropped += 1
+            app.embedded.add(i)
+            continue
         wraps = {app.materials[m].wrap for m in by_image[i]}
         wrap = "clamp" if wraps == {"clamp"} else ("mirror" if wraps == {"mirror"} else "repeat")
         data = app.encoded(i, pixels[i], encode_quality)
@@ -342,6 +368,27 @@ def pack_tile(
     if size < app.max_size:
         app.parent_texture_bytes += tile_bytes
     return out
+
+
+def _crop_box(
+    size: tuple[int, int], uv_sets: list[NDArray[np.float32]]
+) -> tuple[int, int, int, int] | None:
+    """The pixel box (left, top, right, bottom) of an image of ``size`` that texture
+    coordinates within 0..1 reach, with ``_PAD`` pixels of margin against bleeding; None
+    when that is most of the image (or nothing)."""
+    uvs = [u for u in uv_sets if u.size]
+    if not uvs:
+        return None
+    lo = np.clip(np.min([u.min(axis=0) for u in uvs], axis=0), 0.0, 1.0)
+    hi = np.clip(np.max([u.max(axis=0) for u in uvs], axis=0), 0.0, 1.0)
+    w, h = size
+    left = max(0, int(np.floor(lo[0] * w)) - _PAD)
+    right = min(w, int(np.ceil(hi[0] * w)) + _PAD)
+    top = max(0, int(np.floor((1.0 - hi[1]) * h)) - _PAD)  # v up, image rows down
+    bottom = min(h, int(np.ceil((1.0 - lo[1]) * h)) + _PAD)
+    if (right - left) * (bottom - top) > _CROP_SHARE * w * h:
+        return None
+    return left, top, right, bottom
 
 
 def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:
