@@ -47,6 +47,7 @@ from .conftest import (
     _wait_healthy,
     api_call,
 )
+from .pixels import canvas_pixel, interior, nearest
 
 pytestmark = pytest.mark.browser
 
@@ -60,6 +61,9 @@ OK = "#009E73"
 XSS_FLAG = "window.__xss = 1"
 HOSTILE = f'<img src=x onerror="{XSS_FLAG}"><script>{XSS_FLAG}</script>'
 ALARM = "#C3002F"
+#: main.js: the selection highlight; styling-model.js: the first category colour.
+SELECT_COLOR = "#00a8ff"
+OKABE_ITO_FIRST = "#E69F00"
 
 
 @dataclass(frozen=True)
@@ -320,6 +324,131 @@ def test_mqtt_value_turns_the_marker_to_alarm_without_reload(
         vp.screenshot("sensors-card.png")
         assert not vp.errors, vp.errors
     finally:
+        vp.close()
+
+
+def test_a_linked_building_keeps_its_state_colour_under_an_attribute_style(
+    browser: Browser, sensors: SensorServer
+) -> None:
+    """Colour by attribute repaints every feature of a tile; the building linked to a sensor
+    gets its state colour back after that, through selection, a change of style and the
+    style's removal; with "colour linked buildings" off it takes the style's colour."""
+    # 200 m south of the building, looking north and down; no projects (their translucent
+    # areas would tint the pixels).
+    lon, lat = LOCATION[0], LOCATION[1] - 200 / 111_320
+    vp = _open(
+        browser, sensors.url, DESKTOP, f"#cam={lon},{lat:.6f},200,0,-45&sel=demo:{BUILDING}&q=zz9"
+    )
+    page = vp.page
+    try:
+        page.wait_for_function("(id) => window.twin.selected?.id === id", arg=BUILDING)
+        vp.wait_ready()
+        sensors.publish(20.0)
+        page.wait_for_function(
+            "(k) => window.twin.sensors.marker(k).state === 'ok'",
+            arg=sensors.thing,
+            timeout=STATE_MS,
+        )
+        linked = OK
+        assert (
+            page.evaluate(
+                "([l, id]) => window.twin.sensors.buildingColor(l, id)", ["demo", BUILDING]
+            )
+            == linked
+        )
+        # Points inside the building and inside another, 3 px to spare, nothing over them.
+        spot = interior(vp, id=BUILDING, margin=3, step=6, reach=300, uncovered=True)
+        assert spot, "the linked building is not on screen after the link's flight"
+        other = interior(
+            vp, type="Building", avoid=BUILDING, margin=3, step=6, reach=300, uncovered=True
+        )
+        assert other, "no other building on screen"
+        # Category colours: every Building gets the first one (the demo's most common type).
+        building_colour = OKABE_ITO_FIRST
+        among = [linked, ALARM, building_colour, SELECT_COLOR]
+
+        def shows(point: dict[str, Any], want: str) -> str:
+            """Which colour the point shows, once it is `want` or after 20 s (with the
+            pixel, for the message)."""
+            deadline = time.monotonic() + 20
+            while True:
+                pixel = canvas_pixel(vp, point["x"], point["y"])
+                got = nearest(pixel, [*among, "#FFFFFF"])
+                if got == want or time.monotonic() > deadline:
+                    return f"{got} {pixel}" if got != want else got
+                time.sleep(0.2)  # then the next rendered frame, bounded by the deadline
+
+        def steady(point: dict[str, Any], want: str) -> str:
+            """What the point shows over the next few frames, if not always `want`."""
+            for _ in range(4):
+                pixel = canvas_pixel(vp, point["x"], point["y"])
+                got = nearest(pixel, [*among, "#FFFFFF"])
+                if got != want:
+                    return f"{got} {pixel}"
+                time.sleep(0.3)  # frames drawn after the restyle's repaint
+            return want
+
+        def let_go() -> None:
+            page.keyboard.press("Escape")
+            page.wait_for_function("() => window.twin.selected === null")
+            page.locator("#app-title").hover()
+            page.wait_for_function("() => window.twin.hovered === null")
+
+        assert shows(spot, SELECT_COLOR) == SELECT_COLOR
+        let_go()
+        assert shows(spot, linked) == linked, "no state colour before any style"
+
+        applied = page.evaluate(
+            "() => window.twin.styling.apply({layer: 'demo', property: 'type', mode: 'category'})"
+        )
+        assert applied
+        page.wait_for_function("() => window.twin.styling.layers.demo?.property === 'type'")
+        assert shows(other, building_colour) == building_colour, (
+            "the style was not drawn",
+            page.evaluate("window.twin.styling.layers.demo.legend"),
+        )
+        assert shows(spot, linked) == linked, "the style took the linked building's colour"
+
+        # Selected over the style, then let go: the state colour, not the style's. A change
+        # of style while it is selected repaints the tile (the other building shows it):
+        # the selection colour stays on top of the state colour.
+        page.mouse.click(spot["x"], spot["y"])
+        page.wait_for_function("(id) => window.twin.selected?.id === id", arg=BUILDING)
+        assert shows(spot, SELECT_COLOR) == SELECT_COLOR
+        assert page.evaluate("() => window.twin.styling.reset('demo')")
+        assert shows(other, "#FFFFFF") == "#FFFFFF", "the style was not removed"
+        assert steady(spot, SELECT_COLOR) == SELECT_COLOR, "a restyle took the selection colour"
+        assert page.evaluate(
+            "() => window.twin.styling.apply({layer: 'demo', property: 'type', mode: 'category'})"
+        )
+        assert shows(other, building_colour) == building_colour
+        assert steady(spot, SELECT_COLOR) == SELECT_COLOR, "a restyle took the selection colour"
+        # A new state while it is selected: shown once it is let go, not over the selection.
+        sensors.publish(95.0)
+        page.wait_for_function(
+            "(k) => window.twin.sensors.marker(k).state === 'alarm'",
+            arg=sensors.thing,
+            timeout=STATE_MS,
+        )
+        assert steady(spot, SELECT_COLOR) == SELECT_COLOR, "the new state took the selection"
+        let_go()
+        assert shows(spot, ALARM) == ALARM, "letting go did not show the new state"
+        sensors.publish(20.0)
+        assert shows(spot, linked) == linked, "letting go restored the style's colour"
+
+        # "Colour linked buildings" off: the style's colour; on again: the state colour.
+        page.evaluate("() => document.getElementById('sensor-buildings').click()")
+        assert shows(spot, building_colour) == building_colour, "unlinked, not the style"
+        page.evaluate("() => document.getElementById('sensor-buildings').click()")
+        assert shows(spot, linked) == linked
+
+        # The style removed: every building white again, the linked one in its colour.
+        assert page.evaluate("() => window.twin.styling.reset('demo')")
+        assert shows(other, "#FFFFFF") == "#FFFFFF", "the style was not removed"
+        assert shows(spot, linked) == linked, "removing the style took the state colour"
+        assert not vp.errors, vp.errors
+    finally:
+        sensors.publish(20.0)  # other tests expect the sensor's state to be ok
         vp.close()
 
 

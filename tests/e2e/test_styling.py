@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import DESKTOP, ViewerPage
+from .pixels import canvas_pixel, interior, nearest
 
 pytestmark = pytest.mark.browser
 
@@ -39,49 +40,8 @@ def _height_property(layer: dict[str, Any]) -> dict[str, Any]:
     raise AssertionError("the demo has no height attribute with statistics")
 
 
-def _rgb(css: str) -> tuple[int, int, int]:
-    return (int(css[1:3], 16), int(css[3:5], 16), int(css[5:7], 16))
-
-
-PIXEL_JS = """([x, y]) => new Promise((resolve) => {
-    const viewer = window.twin.viewer;
-    const gl = viewer.canvas.getContext("webgl2") || viewer.canvas.getContext("webgl");
-    const remove = viewer.scene.postRender.addEventListener(() => {
-        remove();
-        const rect = viewer.canvas.getBoundingClientRect();
-        const ratio = gl.drawingBufferWidth / rect.width;
-        const px = Math.round((x - rect.left) * ratio);
-        const py = gl.drawingBufferHeight - 1 - Math.round((y - rect.top) * ratio);
-        const out = new Uint8Array(4);
-        gl.readPixels(px, py, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, out);
-        resolve([out[0], out[1], out[2]]);
-    });
-    viewer.scene.requestRender();
-})"""
-
-
-def _pixel(vp: ViewerPage, x: float, y: float) -> tuple[int, int, int]:
-    """The rendered pixel at client (x, y), read from the drawing buffer right after the next
-    frame (a page screenshot takes 15-30 s on a busy software renderer)."""
-    r, g, b = vp.page.evaluate(PIXEL_JS, [x, y])
-    return (int(r), int(g), int(b))
-
-
 def _distance(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
     return math.dist(a, b)
-
-
-def _angle(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
-    """Angle between two colours as RGB vectors: lighting scales a surface's colour, this
-    compares hue and saturation."""
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    na = math.sqrt(sum(x * x for x in a)) or 1e-9
-    nb = math.sqrt(sum(x * x for x in b)) or 1e-9
-    return math.acos(max(-1.0, min(1.0, dot / (na * nb))))
-
-
-def _nearest(rgb: tuple[int, int, int], colours: list[str]) -> str:
-    return min(colours, key=lambda c: _angle(rgb, _rgb(c)))
 
 
 def _wait_colour(vp: ViewerPage, x: float, y: float, want: str, among: list[str]) -> str:
@@ -89,40 +49,15 @@ def _wait_colour(vp: ViewerPage, x: float, y: float, want: str, among: list[str]
     change); returns the nearest at the end. Bounded."""
     deadline = time.monotonic() + 20
     while True:
-        got = _nearest(_pixel(vp, x, y), among)
+        got = nearest(canvas_pixel(vp, x, y), among)
         if got == want or time.monotonic() > deadline:
             return got
         time.sleep(0.2)  # then the next rendered frame, bounded by the deadline
 
 
 def _interior(vp: ViewerPage, type_: str) -> dict[str, Any]:
-    """A screen point well inside an object of `type_`, nearest the middle of the map: the
-    same object 2 px around it, so the pixel there is the object's own. (Picks from the
-    middle outwards, without findFeatureScreenPosition's time limit: a busy machine.)"""
-    found: dict[str, Any] | None = vp.page.evaluate(
-        """(type) => {
-            const canvas = window.twin.viewer.canvas;
-            const rect = canvas.getBoundingClientRect();
-            const cx = Math.round(rect.left + rect.width / 2);
-            const cy = Math.round(rect.top + rect.height / 2);
-            const around = [[2, 0], [-2, 0], [0, 2], [0, -2]];
-            for (let r = 0; r <= 200; r += 8) {
-                for (let dx = -r; dx <= r; dx += 8) {
-                    for (let dy = -r; dy <= r; dy += 8) {
-                        if (Math.max(Math.abs(dx), Math.abs(dy)) !== r) continue;
-                        const x = cx + dx, y = cy + dy;
-                        if (document.elementFromPoint(x, y) !== canvas) continue;
-                        const hit = window.twin.pickAt(x, y);
-                        if (!hit || hit.type !== type) continue;
-                        const same = ([a, b]) => window.twin.pickAt(x + a, y + b)?.id === hit.id;
-                        if (around.every(same)) return {...hit, x, y};
-                    }
-                }
-            }
-            return null;
-        }""",
-        type_,
-    )
+    """A screen point well inside an object of `type_`, nearest the middle of the map."""
+    found = interior(vp, type=type_)
     assert found, f"no {type_} with a few pixels to spare near the middle of the map"
     return found
 
@@ -229,15 +164,15 @@ def test_numeric_classes_colour_a_building_as_its_legend_row(styled: ViewerPage)
             }""",
             colour,
         )
-        _pixel(vp, spot["x"], spot["y"])  # the restyled frame
-        refs[colour] = _pixel(vp, spot["x"], spot["y"])
+        canvas_pixel(vp, spot["x"], spot["y"])  # the restyled frame
+        refs[colour] = canvas_pixel(vp, spot["x"], spot["y"])
     page.evaluate(
         "(p) => window.twin.styling.apply({layer: 'demo', property: p, mode: 'quantile'})",
         prop["id"],
     )
     want = class_colour(rows)
-    _pixel(vp, spot["x"], spot["y"])
-    styled_rgb = _pixel(vp, spot["x"], spot["y"])
+    canvas_pixel(vp, spot["x"], spot["y"])
+    styled_rgb = canvas_pixel(vp, spot["x"], spot["y"])
     got = min(refs, key=lambda c: _distance(styled_rgb, refs[c]))
     assert got == want, f"value {value}: pixel {styled_rgb} is {got} ({refs}), its class {want}"
     assert _distance(styled_rgb, refs[want]) < 12, (styled_rgb, refs[want])
@@ -247,7 +182,7 @@ def test_numeric_classes_colour_a_building_as_its_legend_row(styled: ViewerPage)
     page.wait_for_function("(id) => window.twin.selected?.id === id", arg=spot["id"])
     got = _wait_colour(vp, spot["x"], spot["y"], SELECT_COLOR, [*colours, SELECT_COLOR])
     assert got == SELECT_COLOR, f"the selected building shows {got}"
-    selected_rgb = _pixel(vp, spot["x"], spot["y"])
+    selected_rgb = canvas_pixel(vp, spot["x"], spot["y"])
     # Equal intervals while it is selected: the highlight stays on, and when the selection
     # ends the building takes its class colour of the new classes.
     details.locator("select").nth(1).select_option("equal")
@@ -255,11 +190,11 @@ def test_numeric_classes_colour_a_building_as_its_legend_row(styled: ViewerPage)
     equal_rows = _state(vp)["legend"]
     assert [r["count"] for r in equal_rows[:-1]] == stats["classes"]["equal"]["counts"]
     vp.page.wait_for_timeout(1000)  # a restyle repaints the highlight one frame later
-    assert _distance(_pixel(vp, spot["x"], spot["y"]), selected_rgb) < 12, "highlight lost"
+    assert _distance(canvas_pixel(vp, spot["x"], spot["y"]), selected_rgb) < 12, "highlight lost"
     _clear_pointer(vp)
     deadline = time.monotonic() + 20
     while True:
-        rgb = _pixel(vp, spot["x"], spot["y"])
+        rgb = canvas_pixel(vp, spot["x"], spot["y"])
         if _distance(rgb, selected_rgb) > 40 or time.monotonic() > deadline:
             break
         time.sleep(0.2)
@@ -273,7 +208,7 @@ def test_numeric_classes_colour_a_building_as_its_legend_row(styled: ViewerPage)
     details.locator("select").nth(1).select_option("quantile")
     page.wait_for_function("() => window.twin.styling.layers.demo.mode === 'quantile'")
     deadline = time.monotonic() + 20
-    while _distance(rgb := _pixel(vp, spot["x"], spot["y"]), styled_rgb) >= 12:
+    while _distance(rgb := canvas_pixel(vp, spot["x"], spot["y"]), styled_rgb) >= 12:
         assert time.monotonic() < deadline, f"{rgb} is not the quantile colour {styled_rgb}"
         time.sleep(0.2)
     assert not vp.errors, vp.errors

@@ -397,7 +397,10 @@ async function start() {
       clearSelection();
       if (catalogue?.cardOpen) catalogue.close();
     },
+    // A linked building's state colour goes under the highlight, not over it.
+    paintFeature: (feature, color) => highlighter.setBase(feature, color),
   });
+  highlighter.baseColor = (feature) => sensors.linkedColor(feature);
   sensors.start().catch((err) => console.error("twin: sensors", err));
   createSearch({
     doc: document,

@@ -53,10 +53,15 @@ function alive(feature) {
  * tile comes into view. The tileset's `tileVisible` event notices it (the tile's
  * lastStyleTime changed); glTF content applies the style later in that frame, so once the
  * frame is drawn the highlight goes back on, with the style's colour as the one to restore.
+ * Colours others give features on top of the style (buildings linked to a sensor) go
+ * through `setBase`, and `baseColor` says what they are: a highlighted feature then keeps
+ * its highlight and gets that colour back when it is let go, whatever the order of the
+ * repaints after a restyle.
  */
 export class Highlighter {
-  constructor(scene, { hoverColor, selectColor }) {
+  constructor(scene, { hoverColor, selectColor, baseColor = () => undefined }) {
     this.scene = scene;
+    this.baseColor = baseColor; // feature -> Cesium.Color others gave it, or undefined
     this.hoverColor = hoverColor;
     this.selectColor = selectColor;
     this.hovered = undefined;
@@ -90,17 +95,32 @@ export class Highlighter {
   #repaint() {
     this.removePostRender();
     this.removePostRender = null;
-    const C = Cesium();
     for (const feature of this.restyled) {
       if (!alive(feature) || !this.original.has(feature)) continue;
       let color;
       if (feature === this.selected) color = this.selectColor;
       else if (feature === this.hovered) color = this.hoverColor;
       if (!color) continue;
-      this.original.set(feature, C.Color.clone(feature.color));
+      this.original.set(feature, this.#own(feature));
       feature.color = color;
     }
     this.restyled.clear();
+    this.scene.requestRender();
+  }
+
+  /** The colour a feature has under the highlight: given by others, else its current one. */
+  #own(feature) {
+    return Cesium().Color.clone(this.baseColor(feature) ?? feature.color);
+  }
+
+  /**
+   * Give a feature a colour of its own (over the tileset's style): shown at once, or kept
+   * to restore when the feature is highlighted.
+   */
+  setBase(feature, color) {
+    if (!alive(feature)) return;
+    if (this.original.has(feature)) this.original.set(feature, Cesium().Color.clone(color));
+    else feature.color = color;
     this.scene.requestRender();
   }
 
@@ -133,12 +153,11 @@ export class Highlighter {
       this.styledAt.delete(feature);
       return;
     }
-    const C = Cesium();
     let color;
     if (feature === this.selected) color = this.selectColor;
     else if (feature === this.hovered) color = this.hoverColor;
     if (color) {
-      if (!this.original.has(feature)) this.original.set(feature, C.Color.clone(feature.color));
+      if (!this.original.has(feature)) this.original.set(feature, this.#own(feature));
       this.styledAt.set(feature, feature.content?.tile?.lastStyleTime);
       this.#watch(feature.tileset);
       feature.color = color;

@@ -9,9 +9,21 @@ const hasHeight = (p) => p.length > 2 && Number.isFinite(p[2]);
 
 /**
  * @param {object} viewer the Cesium Viewer
- * @param {{tilesetOf: (layer: string) => object|undefined}} options the loaded tileset of a layer
+ * @param {{tilesetOf: (layer: string) => object|undefined,
+ *          paintFeature?: (feature: object, color: object) => void}} options the loaded
+ *   tileset of a layer; how to give a feature its linked colour (main.js: through the
+ *   picking highlight, so a highlighted building keeps its highlight and gets the colour
+ *   back when it is let go)
  */
-export function createSensorLayer(viewer, { tilesetOf }) {
+export function createSensorLayer(
+  viewer,
+  {
+    tilesetOf,
+    paintFeature = (feature, color) => {
+      feature.color = color;
+    },
+  },
+) {
   const C = Cesium();
   const scene = viewer.scene;
   const source = new C.CustomDataSource("sensors");
@@ -56,7 +68,13 @@ export function createSensorLayer(viewer, { tilesetOf }) {
 
   // Linked buildings are coloured feature by feature, as their tiles load (a tileset
   // style would take over every feature's colour, and the picking highlight with it).
-  const watched = new Map(); // layer -> {tileset, contents: Set, painted: Map(id -> css)}
+  // An attribute style (styling.js) repaints every feature of a tile when it is set or
+  // removed, and when a tile comes into view after that: the tile's lastStyleTime changes,
+  // which `tileVisible` shows; glTF content applies the style later in that frame, so the
+  // linked colours go back on once the frame is drawn.
+  const watched = new Map(); // layer -> {tileset, contents: Set, styledAt: Map(tile -> time)}
+  const restyled = new Map(); // layer -> Set of tiles the style just repainted
+  let removePostRender = null;
 
   function* featuresOf(content) {
     if (!content) return;
@@ -74,16 +92,26 @@ export function createSensorLayer(viewer, { tilesetOf }) {
     }
   }
 
-  /** Give a content's linked features their state colour, and others painted before white. */
-  function paintContent(layer, content, before) {
+  /** Give a content's linked features their state colour. */
+  function paintContent(layer, content) {
     const now = linked.get(layer);
+    if (!now?.size) return;
     for (const feature of featuresOf(content)) {
-      const id = idOf(feature);
-      if (id === null) continue;
-      const css = now?.get(id);
-      if (css) feature.color = C.Color.fromCssColorString(css);
-      else if (before?.has(id)) feature.color = C.Color.WHITE;
+      const css = now.get(idOf(feature));
+      if (css) paintFeature(feature, C.Color.fromCssColorString(css));
     }
+  }
+
+  function repaintRestyled() {
+    removePostRender?.();
+    removePostRender = null;
+    for (const [layer, tiles] of restyled) {
+      for (const tile of tiles) {
+        if (tile.content && !tile.content.isDestroyed?.()) paintContent(layer, tile.content);
+      }
+    }
+    restyled.clear();
+    scene.requestRender();
   }
 
   function watch(layer) {
@@ -91,20 +119,34 @@ export function createSensorLayer(viewer, { tilesetOf }) {
     if (!tileset || tileset.isDestroyed?.()) return null;
     let w = watched.get(layer);
     if (w?.tileset === tileset) return w;
-    w = { tileset, contents: new Set() };
+    w = { tileset, contents: new Set(), styledAt: new Map() };
     watched.set(layer, w);
     const add = (tile) => {
       if (!tile.contentReady || !tile.content) return;
       w.contents.add(tile.content);
+      w.styledAt.set(tile, tile.lastStyleTime);
       paintContent(layer, tile.content);
     };
     tileset.tileLoad.addEventListener(add);
-    tileset.tileUnload.addEventListener((tile) => w.contents.delete(tile.content));
+    tileset.tileUnload.addEventListener((tile) => {
+      w.contents.delete(tile.content);
+      w.styledAt.delete(tile);
+    });
+    tileset.tileVisible.addEventListener((tile) => {
+      if (!linked.get(layer)?.size || tile.lastStyleTime === w.styledAt.get(tile)) return;
+      w.styledAt.set(tile, tile.lastStyleTime);
+      if (!restyled.has(layer)) restyled.set(layer, new Set());
+      restyled.get(layer).add(tile);
+      removePostRender ??= scene.postRender.addEventListener(repaintRestyled);
+    });
     // Tiles loaded before we started watching.
     const stack = tileset.root ? [tileset.root] : [];
     while (stack.length) {
       const tile = stack.pop();
-      if (tile.contentReady && tile.content) w.contents.add(tile.content);
+      if (tile.contentReady && tile.content) {
+        w.contents.add(tile.content);
+        w.styledAt.set(tile, tile.lastStyleTime);
+      }
       stack.push(...(tile.children ?? []));
     }
     return w;
@@ -114,11 +156,27 @@ export function createSensorLayer(viewer, { tilesetOf }) {
     for (const layer of new Set([...before.keys(), ...linked.keys()])) {
       const w = watch(layer);
       if (!w) continue;
+      const now = linked.get(layer);
+      const dropped = [...(before.get(layer)?.keys() ?? [])].some((id) => !now?.has(id));
+      // A building no longer linked gets its own colour back, which is what the tileset's
+      // style (or no style: white) gives it: restyle the tileset, and the linked colours
+      // go back on after the frame that applies it (tileVisible above).
+      if (dropped) w.tileset.makeStyleDirty();
       for (const content of w.contents) {
-        if (!content.isDestroyed?.()) paintContent(layer, content, before.get(layer));
+        if (!content.isDestroyed?.()) paintContent(layer, content);
       }
     }
     scene.requestRender();
+  }
+
+  /** The linked colour of a feature (a Cesium.Color), or undefined. */
+  function linkedColor(feature) {
+    for (const [layer, w] of watched) {
+      if (w.tileset !== feature?.tileset) continue;
+      const css = linked.get(layer)?.get(idOf(feature));
+      return css ? C.Color.fromCssColorString(css) : undefined;
+    }
+    return undefined;
   }
 
   return {
@@ -208,6 +266,8 @@ export function createSensorLayer(viewer, { tilesetOf }) {
       }
       applyBuildings(before);
     },
+
+    linkedColor,
 
     /** The colour a linked building should have, for tests: CSS colour or null. */
     buildingColor(layer, objectId) {

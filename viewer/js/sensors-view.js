@@ -37,7 +37,9 @@ const HISTORY_PARALLEL = 4;
 
 /**
  * @param {{viewer, notice, twin, whenReady: Promise, tilesetOf: (layer) => object|undefined,
- *          onOpen: () => void, urls?: object}} options onOpen: the card opened (close others)
+ *          onOpen: () => void, paintFeature?: (feature, color) => void, urls?: object}} options
+ *   onOpen: the card opened (close others); paintFeature: how a linked building gets its
+ *   colour (sensors-layer.js)
  */
 export function createSensors({
   viewer,
@@ -46,6 +48,7 @@ export function createSensors({
   whenReady,
   tilesetOf,
   onOpen,
+  paintFeature,
   urls = SENSOR_URLS,
 }) {
   const doc = document;
@@ -76,7 +79,7 @@ export function createSensors({
   };
   twin.sensors = status;
 
-  const layer = createSensorLayer(viewer, { tilesetOf });
+  const layer = createSensorLayer(viewer, { tilesetOf, paintFeature });
   const panel = createSensorPanel(doc, {
     onOpen: (key) => open(key, { fly: true }),
     onRetry: () => load(),
@@ -363,6 +366,8 @@ export function createSensors({
       whenReady.then(() => paintBuildings());
     },
     close,
+    /** The state colour of a building linked to a sensor (a Cesium.Color), or undefined. */
+    linkedColor: (feature) => layer.linkedColor(feature),
     /** The time slider at an ISO time (a shared link): loads the shortest range holding it. */
     async showTime(iso) {
       const ms = Date.parse(iso);
