@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,6 +29,15 @@ CAMERA_JS = """() => {
     const g = c.positionCartographic;
     return {x: p.x, y: p.y, z: p.z, height: g.height,
             heading: c.heading * 180 / Math.PI, pitch: c.pitch * 180 / Math.PI};
+}"""
+
+#: Where the pedestrian stands: camera lon/lat (degrees), height, heading and the surface.
+WALKER_JS = """() => {
+    const c = window.twin.viewer.camera;
+    const g = c.positionCartographic;
+    return {lon: g.longitude * 180 / Math.PI, lat: g.latitude * 180 / Math.PI,
+            height: g.height, heading: c.heading * 180 / Math.PI,
+            surface: window.twin.tools.pedestrian.surface};
 }"""
 
 #: World position (ECEF and lon/lat/height) under a client pixel: the model's surface or the
@@ -221,9 +231,35 @@ def test_pedestrian_view_stands_on_the_roof_and_escape_flies_back(page_sv: Viewe
     picked = page.evaluate("window.twin.tools.pedestrian.surface")
     above = standing["height"] - picked
     assert 0 < above <= 2.5, f"camera {above:.2f} m above the picked surface"
-    # That surface is the roof under the click (the tiles may have refined in between).
-    assert abs(picked - surface["height"]) < 5
+    # That surface is the roof under the click (the tiles may have refined in between, by
+    # decimetres; a hover's pick before the click once made it tens of metres off).
+    assert abs(picked - surface["height"]) < 1.0, (picked, surface["height"])
     assert abs(standing["pitch"]) < 1.0
+
+    # Walking: a held key moves the eye along the ground, forward (W, arrow up) along the
+    # heading and sideways (D, arrow right) square to it, at eye height above the surface.
+    for key, turn in (("ArrowUp", 0.0), ("KeyD", 90.0)):
+        start = page.evaluate(WALKER_JS)
+        began = time.monotonic()
+        page.keyboard.down(key)
+        page.wait_for_timeout(600)  # the walk goes on frame by frame while the key is held
+        page.keyboard.up(key)
+        held = time.monotonic() - began
+        end = page.evaluate(WALKER_JS)
+        north = (end["lat"] - start["lat"]) * 111_320
+        east = (end["lon"] - start["lon"]) * 111_320 * math.cos(math.radians(start["lat"]))
+        walked = math.hypot(north, east)
+        # At least one step of a press (0.1 s at 4 m/s), at most walking pace for as long
+        # as the key was held (the walker stays put at a wall: the roof has none this close).
+        assert 0.35 <= walked <= 4 * held + 0.5, f"{key}: walked {walked:.2f} m in {held:.1f} s"
+        bearing = math.degrees(math.atan2(east, north)) % 360
+        want = (start["heading"] + turn) % 360
+        assert abs((bearing - want + 180) % 360 - 180) < 10, (
+            f"{key}: {bearing:.0f}°, not {want:.0f}°"
+        )
+        above = end["height"] - end["surface"]
+        assert abs(above - 1.7) < 0.05, f"{key}: eye {above:.2f} m above the surface"
+        assert abs(end["heading"] - start["heading"]) < 0.5, "walking turned the view"
 
     page.keyboard.press("Escape")
     page.wait_for_function(

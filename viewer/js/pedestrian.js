@@ -31,7 +31,8 @@ const KEYS = {
 /**
  * @param {object} viewer
  * @param {{exclude: () => object[], onChange: (state) => void}} options exclude: what
- *   sampleHeight must not stand on (the measurement's entities)
+ *   sampleHeight must not stand on (overlays: project areas and pins, sensor markers, the
+ *   measurement; tools.js)
  */
 export function createPedestrian(viewer, { exclude, onChange }) {
   const C = Cesium();
@@ -110,8 +111,11 @@ export function createPedestrian(viewer, { exclude, onChange }) {
     const below = surfaceAt(lon, lat);
     if (below === null || below - ground <= MAX_STEP) {
       if (below !== null) ground = below;
-      state.surface = ground;
       place(lon, lat);
+      if (state.surface !== ground) {
+        state.surface = ground;
+        changed();
+      }
     }
   }
 

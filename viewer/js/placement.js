@@ -20,6 +20,12 @@ export function positionAt(viewer, position, picked) {
     hit?.primitive instanceof C.Cesium3DTileset ||
     (hit && scene.drillPick(at, 4).some((h) => h instanceof C.Cesium3DTileFeature));
   if (onModel && scene.pickPositionSupported) {
+    // A pick (this one, or the hover's on the way here) culls the scene to the pixel and
+    // leaves the near and far planes of its own frustums, which pickPosition then applies
+    // to the last frame's depth: heights came out tens or hundreds of metres off. A frame
+    // drawn now makes the depth and the frustums agree again.
+    scene.requestRender();
+    viewer.render();
     const world = scene.pickPosition(at);
     if (world) {
       const c = C.Cartographic.fromCartesian(world);

@@ -22,6 +22,18 @@ function typing(target) {
  * @param {{viewer, doc: Document, twin, notice, config, onActivate: () => void}} options
  *   onActivate: called when a mode starts (main.js clears the selection)
  */
+/**
+ * Every entity drawn over the model: project areas and pins, sensor markers, the
+ * measurement. The walker stands on the model and the ground, never on these.
+ */
+function overlays(viewer) {
+  const out = [...viewer.entities.values];
+  for (let i = 0; i < viewer.dataSources.length; i++) {
+    out.push(...viewer.dataSources.get(i).entities.values);
+  }
+  return out;
+}
+
 export function createTools({ viewer, doc, twin, notice, config, onActivate }) {
   const win = doc.defaultView;
   const status = {
@@ -91,7 +103,7 @@ export function createTools({ viewer, doc, twin, notice, config, onActivate }) {
   shadowsTime.value = toLocalInput(shadows.state.time);
 
   const pedestrian = createPedestrian(viewer, {
-    exclude: () => measure.source.entities.values,
+    exclude: () => overlays(viewer),
     onChange(s) {
       status.pedestrian = { mode: s.mode, surface: s.surface, returning: s.returning };
       if (s.mode === "picking") hintText.textContent = t("pedestrian.pick");
