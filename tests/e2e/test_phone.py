@@ -114,3 +114,50 @@ def test_phone_layout_and_touch_picking(open_viewer: Callable[..., ViewerPage], 
     vp.screenshot(f"phone-{name}-picked.png")
     assert not vp.errors, vp.errors
     vp.close()
+
+
+def test_a_sheet_folds_the_layer_panel_and_closing_it_unfolds(
+    open_viewer: Callable[..., ViewerPage],
+) -> None:
+    """Unfolded panel and a bottom sheet together left a strip of map: a tap that opens a
+    sheet folds the panel, closing the sheet unfolds it, and the reader's own toggle while
+    the sheet is open is kept."""
+    vp = _phone(open_viewer, "/")
+    page = vp.page
+    toggle = page.locator("#layer-panel-toggle")
+    if toggle.get_attribute("aria-expanded") == "false":
+        toggle.tap()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    hit = find_building(vp)
+    page.touchscreen.tap(hit["x"], hit["y"])
+    sheet = page.locator("#info-panel")
+    expect(sheet).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    panel_box = page.locator("#layer-panel").bounding_box()
+    sheet_box = sheet.bounding_box()
+    assert panel_box is not None
+    assert sheet_box is not None
+    free = sheet_box["y"] - (panel_box["y"] + panel_box["height"])
+    assert free >= 0.3 * H, f"{free:.0f} px of map between the panel and the sheet"
+    vp.screenshot("phone-sheet-folds-panel.png")
+
+    # Closed: the panel is back as the reader had it.
+    page.locator("#info-close").tap()
+    expect(sheet).to_be_hidden()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#layer-list")).to_be_visible()
+
+    # Unfolded by the reader while the sheet is open: it stays so, then and after.
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.touchscreen.tap(hit["x"], hit["y"])
+    expect(sheet).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.tap()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    page.locator("#info-close").tap()
+    expect(sheet).to_be_hidden()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    _visible_panels_fit(page)
+    assert not vp.errors, vp.errors
+    vp.close()

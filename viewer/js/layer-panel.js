@@ -33,9 +33,39 @@ export function createLayerPanel(doc, { onToggle, onZoom }) {
     panel.classList.toggle("collapsed", !expanded);
   }
   setExpanded(toggle.getAttribute("aria-expanded") !== "false"); // its label in the language
+  let foldedForSheet = false; // folded by followSheets (below), to unfold after
   toggle.addEventListener("click", () => {
+    foldedForSheet = false; // the reader's own choice stands
     setExpanded(toggle.getAttribute("aria-expanded") !== "true");
   });
+
+  // On a phone a bottom sheet (the object panel, a project or sensor card, a tool's panel)
+  // under the unfolded panel leaves a strip of map: the panel folds while a sheet is open
+  // and unfolds when the last one closes, unless the reader folded or unfolded it
+  // meanwhile. Not while the focus is in the panel (a keyboard or screen reader user
+  // opened the sheet from its lists, and goes back there when it closes).
+  const SHEETS = ".info-panel, .side-panel, .tools-panel";
+  const narrow = () => doc.defaultView?.matchMedia?.("(max-width: 600px)").matches ?? false;
+  function followSheets() {
+    const open = [...doc.querySelectorAll(SHEETS)].some((sheet) => !sheet.hidden);
+    if (open && narrow() && !panel.classList.contains("collapsed")) {
+      if (panel.contains(doc.activeElement)) return;
+      foldedForSheet = true;
+      setExpanded(false);
+    } else if (!open && foldedForSheet) {
+      foldedForSheet = false;
+      setExpanded(true);
+    }
+  }
+  const Observer = doc.defaultView?.MutationObserver;
+  if (Observer) {
+    new Observer(followSheets).observe(doc.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ["hidden"],
+    });
+  }
 
   function item(layer) {
     const li = doc.createElement("li");
@@ -82,8 +112,7 @@ export function createLayerPanel(doc, { onToggle, onZoom }) {
       panel.hidden = false;
       empty.hidden = layers.length > 0;
       // On a phone the list starts folded away when it would take much of the screen.
-      const narrow = doc.defaultView?.matchMedia?.("(max-width: 600px)").matches;
-      if (narrow && layers.length > 3) setExpanded(false);
+      if (narrow() && layers.length > 3) setExpanded(false);
     },
     /** status: "loading" | "ready" | "error"; message shown for errors. */
     setState(name, status, message = "") {
