@@ -57,8 +57,6 @@ def make_source(folder: Path, vertices: int, image: int, noise: float) -> Path:
 
 def one(variant: str, source: Path, out: Path) -> dict[str, Any]:
     """One conversion in this interpreter; what it wrote."""
-    from PIL import Image
-
     import tiles.textures
     from tiles import ConvertOptions, convert
 
@@ -75,7 +73,7 @@ def one(variant: str, source: Path, out: Path) -> dict[str, Any]:
         tile = stack.pop()
         stack.extend(tile.get("children", []))
         if "content" in tile and not tile.get("children"):
-            leaf_texels += _texels(out / tile["content"]["uri"], Image)
+            leaf_texels += _texels(out / tile["content"]["uri"])
     return {
         "seconds": seconds,
         "tiles": report.tile_count,
@@ -87,20 +85,18 @@ def one(variant: str, source: Path, out: Path) -> dict[str, Any]:
     }
 
 
-def _texels(glb: Path, image_module: Any) -> int:
+def _texels(glb: Path) -> int:
     """Pixels of the images a glb embeds."""
-    import struct
+    from PIL import Image
 
-    data = glb.read_bytes()
-    (json_len,) = struct.unpack_from("<I", data, 12)
-    doc = json.loads(data[20 : 20 + json_len])
-    binary = data[20 + json_len + 8 :]
+    from tiles.compress import read_glb
+
+    doc, binary = read_glb(glb.read_bytes())
     total = 0
     for img in doc.get("images", []):
         view = doc["bufferViews"][img["bufferView"]]
         start = view.get("byteOffset", 0)
-        raw = binary[start : start + view["byteLength"]]
-        w, h = image_module.open(io.BytesIO(raw)).size
+        w, h = Image.open(io.BytesIO(binary[start : start + view["byteLength"]])).size
         total += w * h
     return total
 

@@ -331,26 +331,25 @@ def pack_tile(
     for i in by_image:
         if i in atlas_members:
             continue
+        image = app.scaled(i, pixels[i])
         crop = _crop_box(pixels[i], [groups[m] for m in by_image[i]]) if inside[i] else None
         if crop is not None:
             x0, y0, x1, y1 = crop
-            part = app.scaled(i, pixels[i]).crop(crop)
-            t = _add_texture(out, _encode(part, encode_quality), "clamp")
             (w, h), cw, ch = pixels[i], x1 - x0, y1 - y0
-            for m in by_image[i]:
-                out.texture_of[m], out.transform[m] = t, (w / cw, h / ch, -x0 / cw, -y0 / ch)
-                out.alpha[m] = part.mode == "RGBA"
-                out.clamped.add(m)
+            image = image.crop(crop)
+            data, wrap = _encode(image, encode_quality), "clamp"
+            transform = (w / cw, h / ch, -x0 / cw, -y0 / ch)
             app.cropped += 1
-            app.embedded.add(i)
-            continue
-        wraps = {app.materials[m].wrap for m in by_image[i]}
-        wrap = "clamp" if wraps == {"clamp"} else ("mirror" if wraps == {"mirror"} else "repeat")
-        data = app.encoded(i, pixels[i], encode_quality)
+        else:
+            wraps = {app.materials[m].wrap for m in by_image[i]}
+            wrap = next(iter(wraps)) if len(wraps) == 1 else "repeat"  # mixed: repeat
+            data, transform = app.encoded(i, pixels[i], encode_quality), (1.0, 1.0, 0.0, 0.0)
         t = _add_texture(out, data, wrap)
         for m in by_image[i]:
-            out.texture_of[m], out.transform[m] = t, (1.0, 1.0, 0.0, 0.0)
-            out.alpha[m] = app.scaled(i, pixels[i]).mode == "RGBA"
+            out.texture_of[m], out.transform[m] = t, transform
+            out.alpha[m] = image.mode == "RGBA"
+            if crop is not None:
+                out.clamped.add(m)
         app.embedded.add(i)
     for page in _shelves([(i, *pixels[i]) for i in atlas_members], size):
         atlas, places = _compose(app, page)

@@ -72,7 +72,7 @@ export function createSensorLayer(
   // removed, and when a tile comes into view after that: the tile's lastStyleTime changes,
   // which `tileVisible` shows; glTF content applies the style later in that frame, so the
   // linked colours go back on once the frame is drawn.
-  const watched = new Map(); // layer -> {tileset, contents: Set, styledAt: Map(tile -> time)}
+  const watched = new Map(); // layer -> {tileset, tiles: Map(loaded tile -> its lastStyleTime)}
   const restyled = new Map(); // layer -> Set of tiles the style just repainted
   let removePostRender = null;
 
@@ -119,22 +119,18 @@ export function createSensorLayer(
     if (!tileset || tileset.isDestroyed?.()) return null;
     let w = watched.get(layer);
     if (w?.tileset === tileset) return w;
-    w = { tileset, contents: new Set(), styledAt: new Map() };
+    w = { tileset, tiles: new Map() };
     watched.set(layer, w);
     const add = (tile) => {
       if (!tile.contentReady || !tile.content) return;
-      w.contents.add(tile.content);
-      w.styledAt.set(tile, tile.lastStyleTime);
+      w.tiles.set(tile, tile.lastStyleTime);
       paintContent(layer, tile.content);
     };
     tileset.tileLoad.addEventListener(add);
-    tileset.tileUnload.addEventListener((tile) => {
-      w.contents.delete(tile.content);
-      w.styledAt.delete(tile);
-    });
+    tileset.tileUnload.addEventListener((tile) => w.tiles.delete(tile));
     tileset.tileVisible.addEventListener((tile) => {
-      if (!linked.get(layer)?.size || tile.lastStyleTime === w.styledAt.get(tile)) return;
-      w.styledAt.set(tile, tile.lastStyleTime);
+      if (!linked.get(layer)?.size || tile.lastStyleTime === w.tiles.get(tile)) return;
+      w.tiles.set(tile, tile.lastStyleTime);
       if (!restyled.has(layer)) restyled.set(layer, new Set());
       restyled.get(layer).add(tile);
       removePostRender ??= scene.postRender.addEventListener(repaintRestyled);
@@ -143,10 +139,7 @@ export function createSensorLayer(
     const stack = tileset.root ? [tileset.root] : [];
     while (stack.length) {
       const tile = stack.pop();
-      if (tile.contentReady && tile.content) {
-        w.contents.add(tile.content);
-        w.styledAt.set(tile, tile.lastStyleTime);
-      }
+      if (tile.contentReady && tile.content) w.tiles.set(tile, tile.lastStyleTime);
       stack.push(...(tile.children ?? []));
     }
     return w;
@@ -162,8 +155,8 @@ export function createSensorLayer(
       // style (or no style: white) gives it: restyle the tileset, and the linked colours
       // go back on after the frame that applies it (tileVisible above).
       if (dropped) w.tileset.makeStyleDirty();
-      for (const content of w.contents) {
-        if (!content.isDestroyed?.()) paintContent(layer, content);
+      for (const tile of w.tiles.keys()) {
+        if (tile.content && !tile.content.isDestroyed?.()) paintContent(layer, tile.content);
       }
     }
     scene.requestRender();

@@ -19,10 +19,6 @@ function typing(target) {
 }
 
 /**
- * @param {{viewer, doc: Document, twin, notice, config, onActivate: () => void}} options
- *   onActivate: called when a mode starts (main.js clears the selection)
- */
-/**
  * Every entity drawn over the model: project areas and pins, sensor markers, the
  * measurement. The walker stands on the model and the ground, never on these.
  */
@@ -34,6 +30,10 @@ function overlays(viewer) {
   return out;
 }
 
+/**
+ * @param {{viewer, doc: Document, twin, notice, config, onActivate: () => void}} options
+ *   onActivate: called when a mode starts (main.js clears the selection)
+ */
 export function createTools({ viewer, doc, twin, notice, config, onActivate }) {
   const win = doc.defaultView;
   const status = {
